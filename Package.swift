@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "identityd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "identityd", targets: ["identityd"]),
+        .library(name: "IdentityCore", targets: ["IdentityCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The domain: no networking, no SQL, no Hummingbird.
+        .target(
+            name: "IdentityCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "IdentityHTTP",
+            dependencies: [
+                "IdentityCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
+        .executableTarget(
+            name: "identityd",
+            dependencies: [
+                "IdentityCore",
+                "IdentityHTTP",
+                "SQLiteStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "SQLiteStore",
+            dependencies: [
+                "IdentityCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            path: "plugins/SQLiteStore"
+        ),
+        .target(
+            name: "MemoryStore",
+            dependencies: ["IdentityCore"],
+            path: "plugins/MemoryStore"
+        ),
+        .testTarget(
+            name: "IdentityCoreTests",
+            dependencies: ["IdentityCore", "MemoryStore"]
+        ),
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: ["IdentityCore", "MemoryStore", "SQLiteStore"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,103 @@
+import Foundation
+
+/// One authentication of a user on a client, and the family of refresh tokens it begets.
+public struct Session: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable { case active, revoked }
+
+    public var tenantID: String
+    /// The `sid` claim.
+    public var id: String
+    public var userID: String
+    public var clientID: String
+    /// The scopes granted at authentication; refreshes may narrow, never widen them.
+    public var scopes: [String]
+    public var acr: AuthenticationLevel
+    public var amr: [String]
+    public var authTime: Date
+    public var createdAt: Date
+    public var lastUsedAt: Date
+    public var idleExpiresAt: Date
+    public var absoluteExpiresAt: Date
+    /// The latest `exp` of any access token issued in this session: a revocation must outlive it.
+    public var accessExpiresAt: Date
+    public var status: Status
+    public var revokedAt: Date?
+    /// JWK SHA-256 thumbprint of the DPoP key the session is bound to.
+    public var dpopJKT: String?
+    public var ip: String?
+    public var userAgent: String?
+
+    public init(tenantID: String, id: String, userID: String, clientID: String, scopes: [String], acr: AuthenticationLevel,
+                amr: [String], authTime: Date, createdAt: Date, lastUsedAt: Date, idleExpiresAt: Date, absoluteExpiresAt: Date,
+                accessExpiresAt: Date, status: Status = .active, revokedAt: Date? = nil, dpopJKT: String? = nil,
+                ip: String? = nil, userAgent: String? = nil) {
+        self.tenantID = tenantID
+        self.id = id
+        self.userID = userID
+        self.clientID = clientID
+        self.scopes = scopes
+        self.acr = acr
+        self.amr = amr
+        self.authTime = authTime
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.idleExpiresAt = idleExpiresAt
+        self.absoluteExpiresAt = absoluteExpiresAt
+        self.accessExpiresAt = accessExpiresAt
+        self.status = status
+        self.revokedAt = revokedAt
+        self.dpopJKT = dpopJKT
+        self.ip = ip
+        self.userAgent = userAgent
+    }
+
+    /// Whether the session is usable at `now`: active, inside its idle window and its absolute cap.
+    public func isLive(at now: Date) -> Bool {
+        status == .active && now < idleExpiresAt && now < absoluteExpiresAt
+    }
+}
+
+/// One refresh token of a session's chain, as stored: never the token itself.
+public struct RefreshTokenRecord: Sendable, Equatable {
+    public enum State: String, Sendable, Codable { case active, rotated, revoked }
+
+    public var tenantID: String
+    /// How the store finds it: the SHA-256 (hex) of an opaque token, or the `jti` of a JWT one.
+    public var lookupKey: String
+    public var sessionID: String
+    public var clientID: String
+    public var state: State
+    public var createdAt: Date
+    public var rotatedAt: Date?
+    /// The lookup key of the token this one succeeded, nil for the first of a family.
+    public var parentKey: String?
+
+    public init(tenantID: String, lookupKey: String, sessionID: String, clientID: String, state: State = .active,
+                createdAt: Date, rotatedAt: Date? = nil, parentKey: String? = nil) {
+        self.tenantID = tenantID
+        self.lookupKey = lookupKey
+        self.sessionID = sessionID
+        self.clientID = clientID
+        self.state = state
+        self.createdAt = createdAt
+        self.rotatedAt = rotatedAt
+        self.parentKey = parentKey
+    }
+}
+
+/// A revoked session id or access-token id, kept until the last token it covers has expired.
+public struct Revocation: Sendable, Equatable, Hashable {
+    public enum Kind: String, Sendable, Codable { case session = "sid", token = "jti" }
+
+    public var tenantID: String
+    public var kind: Kind
+    public var value: String
+    public var expiresAt: Date
+
+    public init(tenantID: String, kind: Kind, value: String, expiresAt: Date) {
+        self.tenantID = tenantID
+        self.kind = kind
+        self.value = value
+        self.expiresAt = expiresAt
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+/// A change other nodes must apply: drop cached tenant data.
+public enum Invalidation: Sendable, Equatable {
+    /// Tenant record, policy or keys changed (nil: every tenant).
+    case tenant(String?)
+}
+
+/// Carries invalidations to every node (Redis pub/sub when configured). The local node applies its own
+/// invalidations before publishing, so a bus only has to reach the others.
+public protocol InvalidationBus: Sendable {
+    /// Publishes `invalidation` to the other nodes; failures are logged by the bus, never thrown.
+    func publish(_ invalidation: Invalidation) async
+}
+
+/// The bus of a single node: there is nobody else to tell.
+public struct LocalInvalidationBus: InvalidationBus {
+    public init() {}
+    public func publish(_ invalidation: Invalidation) async {}
+}
+
+/// The parts every operation of the core needs, assembled once at start-up by the executable (or a test).
+public struct IdentityRuntime: Sendable {
+    public let store: any IdentityStore
+    public let clock: any IdentityClock
+    public let random: any RandomSource
+    public let hasher: PasswordHasher
+    public let box: SecretBox
+    public let keys: SigningKeyFactory
+    public let directory: TenantDirectory
+    public let revocations: RevocationList
+    public let audit: AuditLog
+    public let bus: any InvalidationBus
+    public let log: LogSink
+    let verifiedSecrets = VerifiedSecretCache()
+
+    public init(store: any IdentityStore, clock: any IdentityClock, random: any RandomSource, hasher: PasswordHasher, masterKey: [UInt8],
+                publicURL: String, revocationCache: any RevocationCache, bus: any InvalidationBus = LocalInvalidationBus(),
+                log: LogSink, tenantCacheTTL: TimeInterval = 30) throws {
+        self.store = store
+        self.clock = clock
+        self.random = random
+        self.hasher = hasher
+        self.box = try SecretBox(masterKey: masterKey)
+        self.keys = SigningKeyFactory(box: box, random: random)
+        self.directory = TenantDirectory(store: store, box: box, clock: clock, publicURL: publicURL, ttl: tenantCacheTTL)
+        self.revocations = RevocationList(store: store, cache: revocationCache, logger: log)
+        self.audit = AuditLog(store: store, logger: log)
+        self.bus = bus
+        self.log = log
+    }
+
+    /// Drops cached data of `tenantID` here and on every other node.
+    public func invalidate(tenant tenantID: String?) async {
+        directory.invalidate(tenantID)
+        await bus.publish(.tenant(tenantID))
+    }
+
+    /// Applies an invalidation received from another node.
+    public func apply(_ invalidation: Invalidation) {
+        switch invalidation {
+        case .tenant(let id): directory.invalidate(id)
+        }
+    }
+
+    /// The context of an active tenant for the token endpoints.
+    func activeTenant(_ tenantID: String) async throws -> TenantContext {
+        guard let context = try await directory.context(for: tenantID) else {
+            throw OAuthError.invalidClient(reason: "unknown_tenant")
+        }
+        guard context.tenant.status == .active else { throw OAuthError.invalidClient(reason: "tenant_suspended") }
+        return context
+    }
+}
+
+/// Remembers, per node, which client secrets have already passed the scrypt check, as their SHA-256, so that
+/// a client authenticating thousands of times a second pays for scrypt once. Keyed by the stored hash, so a
+/// secret change (a new hash) forgets the old secret.
+final class VerifiedSecretCache: Sendable {
+    private let entries = Mutex<[String: [UInt8]]>([:])
+    private let limit = 10_000
+
+    func matches(storedHash: String, secretDigest: [UInt8]) -> Bool {
+        entries.withLock { $0[storedHash] }.map { ConstantTime.equal($0, secretDigest) } ?? false
+    }
+
+    func remember(storedHash: String, secretDigest: [UInt8]) {
+        entries.withLock { entries in
+            if entries.count >= limit { entries.removeAll() }
+            entries[storedHash] = secretDigest
+        }
+    }
+}

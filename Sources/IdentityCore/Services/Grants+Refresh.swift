@@ -1,0 +1,106 @@
+import Foundation
+
+extension IdentityRuntime {
+    /// `grant_type=refresh_token`: looks the token up, lets `RefreshRotation` decide, and executes the decision
+    /// with the store's compare-and-set. A lost race re-reads and decides again (the loser then sees a rotated
+    /// token: within the grace window it gets its own successor, past it the family is revoked).
+    func refreshGrant(_ request: TokenRequest, client: Client, context: TenantContext) async throws -> TokenResponse {
+        let presented = try request.required("refresh_token")
+        let tenantID = context.tenant.id, origin = request.origin
+        let hashPrefix = TokenDigest.prefix(presented)
+        let requestedScopes = try request.scopes()
+        func failed(_ reason: String, session: Session? = nil) -> OAuthError {
+            audit.record(AuditEvent(tenantID: tenantID, kind: .refreshFailed, time: clock.now(), userID: session?.userID, clientID: client.id,
+                                    sessionID: session?.id, tokenHashPrefix: hashPrefix, ip: origin.ip, userAgent: origin.userAgent, detail: reason))
+            return OAuthError.invalidGrant(reason: reason)
+        }
+
+        let lookupKey: String
+        do {
+            lookupKey = try await refreshLookupKey(presented, in: context, now: clock.now())
+        } catch let error as OAuthError {
+            throw failed(error.reason)
+        }
+        for _ in 0..<4 {
+            guard let (token, session) = try await store.refreshToken(tenantID: tenantID, lookupKey: lookupKey) else {
+                throw failed("unknown_token")
+            }
+            let now = clock.now()
+            let input = RefreshRotation.Input(tenantID: tenantID, token: token, session: session, clientID: client.id, policy: context.policy, now: now)
+            switch RefreshRotation.decide(input) {
+            case .reject(let rejection):
+                throw failed(rejection.rawValue, session: session)
+            case .revokeFamily:
+                let revoked = try await revokeSessions(tenantID: tenantID, ids: [session.id], reason: "refresh_token_reused", origin: origin)
+                audit.record(AuditEvent(tenantID: tenantID, kind: .refreshTokenReused, time: now, userID: session.userID, clientID: client.id,
+                                        sessionID: session.id, tokenHashPrefix: hashPrefix, ip: origin.ip, userAgent: origin.userAgent,
+                                        detail: revoked.isEmpty ? "family_already_revoked" : "family_revoked"))
+                throw OAuthError.invalidGrant(reason: "refresh_token_reused")
+            case .issue(let mode, let idleExpiresAt):
+                let scopes = try grantableScopes(requested: requestedScopes, allowed: session.scopes, acr: session.acr, authTime: session.authTime,
+                                                 now: now, policy: context.policy, context: context, client: client, userID: session.userID,
+                                                 origin: origin, sessionID: session.id)
+                let successor = mode == .reuseSameToken
+                    ? nil : try await mintRefreshToken(in: context, session: session, parentKey: token.lookupKey, now: now)
+                let accessExpiresAt = now.addingTimeInterval(TimeInterval(context.policy.accessTokenTTL)).truncatedToSeconds
+                let transition = RefreshRotation.transition(for: mode)
+                let write = RefreshWrite(tenantID: tenantID, presentedKey: token.lookupKey, expectedState: transition.expected,
+                                         newState: transition.new, now: now, successor: successor?.record, sessionID: session.id,
+                                         lastUsedAt: now, idleExpiresAt: idleExpiresAt, accessExpiresAt: max(session.accessExpiresAt, accessExpiresAt))
+                switch try await store.applyRefresh(write) {
+                case .tokenChanged:
+                    continue
+                case .sessionNotLive:
+                    throw failed("session_not_live", session: session)
+                case .applied:
+                    var slid = session
+                    slid.lastUsedAt = now
+                    slid.idleExpiresAt = idleExpiresAt
+                    let access = try await mintAccessToken(in: context, subject: session.userID, clientID: client.id, scopes: scopes,
+                                                           audience: try audience(request.parameters["resource"], in: context), session: slid, now: now)
+                    var idToken: String?
+                    if scopes.contains("openid"), let user = try await store.user(tenantID: tenantID, id: session.userID) {
+                        idToken = try await mintIDToken(in: context, user: user, session: slid, now: now)
+                    }
+                    audit.record(AuditEvent(tenantID: tenantID, kind: .tokenRefreshed, time: now, userID: session.userID, clientID: client.id,
+                                            sessionID: session.id, tokenHashPrefix: hashPrefix, ip: origin.ip, userAgent: origin.userAgent,
+                                            detail: mode == .rotate ? "rotated" : mode == .graceRetry ? "grace_retry" : "not_rotated"))
+                    return TokenResponse(accessToken: access.token, tokenType: "Bearer", expiresIn: context.policy.accessTokenTTL,
+                                         refreshToken: successor?.token ?? presented, scope: Scope.join(scopes), idToken: idToken)
+                }
+            }
+        }
+        throw failed("contention")
+    }
+
+    /// Revokes sessions with their refresh-token families and, through the revocation list, their access
+    /// tokens; records one `session_revoked` event each. Returns the sessions this call revoked.
+    @discardableResult
+    public func revokeSessions(tenantID: String, ids: [String], reason: String, origin: RequestOrigin = .init()) async throws -> [Session] {
+        let now = clock.now()
+        let revoked = try await store.revokeSessions(tenantID: tenantID, ids: ids, at: now)
+        await afterRevoking(revoked, reason: reason, origin: origin, now: now)
+        return revoked
+    }
+
+    /// Publishes the revocations of sessions the store has just revoked, and records them.
+    func afterRevoking(_ sessions: [Session], reason: String, origin: RequestOrigin, now: Date) async {
+        await revocations.publish(sessions.map(\.revocation))
+        for session in sessions {
+            audit.record(AuditEvent(tenantID: session.tenantID, kind: .sessionRevoked, time: now, userID: session.userID, clientID: session.clientID,
+                                    sessionID: session.id, ip: origin.ip, userAgent: origin.userAgent, detail: reason))
+        }
+    }
+}
+
+extension Session {
+    /// The revocation-list entry for this session: its sid, until its last access token expires.
+    public var revocation: Revocation {
+        Revocation(tenantID: tenantID, kind: .session, value: id, expiresAt: accessExpiresAt)
+    }
+}
+
+extension Date {
+    /// This instant rounded down to a whole second, as JWT `exp` claims are.
+    var truncatedToSeconds: Date { Date(timeIntervalSince1970: TimeInterval(secondsSince1970)) }
+}
