@@ -105,8 +105,13 @@ public enum Scope {
     public static func parse(_ text: String) -> [String]? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard parts.allSatisfy(isValidToken) else { return nil }
+        return unique(parts)
+    }
+
+    /// `scopes` without repeats, in first-seen order.
+    public static func unique(_ scopes: [String]) -> [String] {
         var seen = Set<String>()
-        return parts.filter { seen.insert($0).inserted }
+        return scopes.filter { seen.insert($0).inserted }
     }
 
     /// `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`, at most 200 bytes.

@@ -1,0 +1,101 @@
+import Foundation
+import IdentityCore
+import SQLiteNIO
+
+/// Binding and decoding helpers: times as integer milliseconds, lists as JSON text.
+enum Bind {
+    static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+    static func time(_ value: Date?) -> SQLiteData { value.map { .integer(Int($0.millisecondsSince1970)) } ?? .null }
+    static func list(_ value: [String]) -> SQLiteData { .text(JSONList.encode(value)) }
+}
+
+/// `[String]` as compact JSON, the way the SQLite and PostgreSQL plugins both store lists.
+enum JSONList {
+    static func encode(_ value: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+    static func decode(_ text: String?) -> [String] {
+        guard let text else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}
+
+struct RowDecodingError: Error, CustomStringConvertible {
+    let column: String
+    var description: String { "stored row has a bad or missing \(column)" }
+}
+
+extension SQLiteRow {
+    func string(_ column: String) throws -> String {
+        guard let value = self.column(column)?.string else { throw RowDecodingError(column: column) }
+        return value
+    }
+    func optionalString(_ column: String) -> String? {
+        guard let data = self.column(column), !data.isNull else { return nil }
+        return data.string
+    }
+    func time(_ column: String) throws -> Date {
+        guard let value = self.column(column)?.integer else { throw RowDecodingError(column: column) }
+        return Date(millisecondsSince1970: Int64(value))
+    }
+    func optionalTime(_ column: String) -> Date? {
+        guard let data = self.column(column), !data.isNull, let value = data.integer else { return nil }
+        return Date(millisecondsSince1970: Int64(value))
+    }
+    func list(_ column: String) -> [String] { JSONList.decode(optionalString(column)) }
+    func value<T: RawRepresentable>(_ column: String, as: T.Type) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: try string(column)) else { throw RowDecodingError(column: column) }
+        return value
+    }
+
+    func tenant() throws -> Tenant {
+        let policy = try JSONDecoder().decode(TenantPolicy.self, from: Data(try string("policy").utf8))
+        return Tenant(id: try string("id"), name: try string("name"), status: try value("status", as: Tenant.Status.self), policy: policy,
+                      createdAt: try time("created_at"), updatedAt: try time("updated_at"))
+    }
+
+    func signingKey() throws -> SigningKey {
+        SigningKey(tenantID: try string("tenant_id"), kid: try string("kid"), algorithm: try value("alg", as: SigningAlgorithm.self),
+                   state: try value("state", as: SigningKey.State.self), publicJWK: try string("public_jwk"),
+                   sealedPrivateKey: try string("sealed_private_key"), createdAt: try time("created_at"),
+                   activatedAt: optionalTime("activated_at"), retiredAt: optionalTime("retired_at"), verifyUntil: optionalTime("verify_until"))
+    }
+
+    func client() throws -> Client {
+        Client(tenantID: try string("tenant_id"), id: try string("id"), name: try string("name"), kind: try value("kind", as: Client.Kind.self),
+               secretHash: optionalString("secret_hash"), grantTypes: list("grant_types").compactMap(GrantType.init(rawValue:)),
+               redirectURIs: list("redirect_uris"), scopes: list("scopes"), createdAt: try time("created_at"), updatedAt: try time("updated_at"))
+    }
+
+    func user() throws -> User {
+        User(tenantID: try string("tenant_id"), id: try string("id"), username: try string("username"), email: optionalString("email"),
+             passwordHash: try string("password_hash"), sealedTOTPSecret: optionalString("sealed_totp_secret"),
+             createdAt: try time("created_at"), updatedAt: try time("updated_at"))
+    }
+
+    /// A session from columns named as in `sessions`, optionally prefixed (`s_`) in joins.
+    func session(prefix: String = "") throws -> Session {
+        Session(tenantID: try string(prefix + "tenant_id"), id: try string(prefix + "id"), userID: try string(prefix + "user_id"),
+                clientID: try string(prefix + "client_id"), scopes: list(prefix + "scopes"),
+                acr: try value(prefix + "acr", as: AuthenticationLevel.self), amr: list(prefix + "amr"),
+                authTime: try time(prefix + "auth_time"), createdAt: try time(prefix + "created_at"),
+                lastUsedAt: try time(prefix + "last_used_at"), idleExpiresAt: try time(prefix + "idle_expires_at"),
+                absoluteExpiresAt: try time(prefix + "absolute_expires_at"), accessExpiresAt: try time(prefix + "access_expires_at"),
+                status: try value(prefix + "status", as: Session.Status.self), revokedAt: optionalTime(prefix + "revoked_at"),
+                dpopJKT: optionalString(prefix + "dpop_jkt"), ip: optionalString(prefix + "ip"), userAgent: optionalString(prefix + "user_agent"))
+    }
+
+    func refreshToken() throws -> RefreshTokenRecord {
+        RefreshTokenRecord(tenantID: try string("tenant_id"), lookupKey: try string("lookup_key"), sessionID: try string("session_id"),
+                           clientID: try string("client_id"), state: try value("state", as: RefreshTokenRecord.State.self),
+                           createdAt: try time("created_at"), rotatedAt: optionalTime("rotated_at"), parentKey: optionalString("parent_key"))
+    }
+
+    func event() throws -> AuditEvent {
+        guard let id = column("id")?.integer else { throw RowDecodingError(column: "id") }
+        return AuditEvent(id: Int64(id), tenantID: try string("tenant_id"), kind: try value("kind", as: AuditEvent.Kind.self),
+                          time: try time("time"), userID: optionalString("user_id"), clientID: optionalString("client_id"),
+                          sessionID: optionalString("session_id"), tokenHashPrefix: optionalString("token_hash_prefix"),
+                          ip: optionalString("ip"), userAgent: optionalString("user_agent"), detail: optionalString("detail"))
+    }
+}

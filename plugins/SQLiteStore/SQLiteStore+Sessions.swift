@@ -1,0 +1,182 @@
+import Foundation
+import IdentityCore
+import SQLiteNIO
+
+extension SQLiteStore {
+    public func createSession(_ session: Session, firstToken: RefreshTokenRecord?) async throws {
+        try await transaction { db in
+            _ = try await db.query(
+                """
+                INSERT INTO sessions (tenant_id, id, user_id, client_id, scopes, acr, amr, auth_time, created_at, last_used_at,
+                  idle_expires_at, absolute_expires_at, access_expires_at, status, revoked_at, dpop_jkt, ip, user_agent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(session.tenantID), .text(session.id), .text(session.userID), .text(session.clientID), Bind.list(session.scopes),
+                 .text(session.acr.rawValue), Bind.list(session.amr), Bind.time(session.authTime), Bind.time(session.createdAt),
+                 Bind.time(session.lastUsedAt), Bind.time(session.idleExpiresAt), Bind.time(session.absoluteExpiresAt),
+                 Bind.time(session.accessExpiresAt), .text(session.status.rawValue), Bind.time(session.revokedAt), Bind.text(session.dpopJKT),
+                 Bind.text(session.ip), Bind.text(session.userAgent)])
+            if let firstToken { try await Self.insert(firstToken, on: db) }
+        }
+    }
+
+    private static func insert(_ token: RefreshTokenRecord, on db: SQLiteConnection) async throws {
+        _ = try await db.query(
+            """
+            INSERT INTO refresh_tokens (tenant_id, lookup_key, session_id, client_id, state, created_at, rotated_at, parent_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(token.tenantID), .text(token.lookupKey), .text(token.sessionID), .text(token.clientID), .text(token.state.rawValue),
+             Bind.time(token.createdAt), Bind.time(token.rotatedAt), Bind.text(token.parentKey)])
+    }
+
+    public func session(tenantID: String, id: String) async throws -> Session? {
+        try await read("SELECT * FROM sessions WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)]).first?.session()
+    }
+
+    public func liveSessions(tenantID: String, userID: String, now: Date) async throws -> [Session] {
+        try await read(
+            """
+            SELECT * FROM sessions WHERE tenant_id = ? AND user_id = ? AND status = 'active' AND idle_expires_at > ? AND absolute_expires_at > ?
+            ORDER BY created_at DESC, id DESC
+            """,
+            [.text(tenantID), .text(userID), Bind.time(now), Bind.time(now)]).map { try $0.session() }
+    }
+
+    public func refreshToken(tenantID: String, lookupKey: String) async throws -> (RefreshTokenRecord, Session)? {
+        guard let row = try await read(
+            """
+            SELECT t.*, s.tenant_id AS s_tenant_id, s.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.scopes AS s_scopes,
+              s.acr AS s_acr, s.amr AS s_amr, s.auth_time AS s_auth_time, s.created_at AS s_created_at, s.last_used_at AS s_last_used_at,
+              s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at,
+              s.access_expires_at AS s_access_expires_at, s.status AS s_status, s.revoked_at AS s_revoked_at, s.dpop_jkt AS s_dpop_jkt,
+              s.ip AS s_ip, s.user_agent AS s_user_agent
+            FROM refresh_tokens t JOIN sessions s ON s.tenant_id = t.tenant_id AND s.id = t.session_id
+            WHERE t.tenant_id = ? AND t.lookup_key = ?
+            """,
+            [.text(tenantID), .text(lookupKey)]).first else { return nil }
+        return (try row.refreshToken(), try row.session(prefix: "s_"))
+    }
+
+    public func applyRefresh(_ write: RefreshWrite) async throws -> RefreshWriteResult {
+        do {
+            return try await applyRefreshTransaction(write)
+        } catch let abort as RefreshAbort {
+            return abort.result
+        }
+    }
+
+    /// The compare-and-set: the token's state change is the first statement, so of two racing transactions
+    /// (serialised by the write lock and SQLite's single writer) only the first finds the expected state.
+    private func applyRefreshTransaction(_ write: RefreshWrite) async throws -> RefreshWriteResult {
+        try await transaction { db -> RefreshWriteResult in
+            let tokenRows = try await db.query(
+                """
+                UPDATE refresh_tokens SET state = ?, rotated_at = CASE WHEN ? = 'rotated' AND state <> 'rotated' THEN ? ELSE rotated_at END
+                WHERE tenant_id = ? AND lookup_key = ? AND state = ? RETURNING lookup_key
+                """,
+                [.text(write.newState.rawValue), .text(write.newState.rawValue), Bind.time(write.now), .text(write.tenantID),
+                 .text(write.presentedKey), .text(write.expectedState.rawValue)])
+            guard !tokenRows.isEmpty else { throw RefreshAbort.tokenChanged }
+            let sessionRows = try await db.query(
+                """
+                UPDATE sessions SET last_used_at = ?, idle_expires_at = ?, access_expires_at = MAX(access_expires_at, ?)
+                WHERE tenant_id = ? AND id = ? AND status = 'active' AND idle_expires_at > ? AND absolute_expires_at > ? RETURNING id
+                """,
+                [Bind.time(write.lastUsedAt), Bind.time(write.idleExpiresAt), Bind.time(write.accessExpiresAt), .text(write.tenantID),
+                 .text(write.sessionID), Bind.time(write.now), Bind.time(write.now)])
+            guard !sessionRows.isEmpty else { throw RefreshAbort.sessionNotLive }
+            if let successor = write.successor { try await Self.insert(successor, on: db) }
+            return .applied
+        }
+    }
+
+    public func revokeSessions(tenantID: String, ids: [String], at now: Date) async throws -> [Session] {
+        guard !ids.isEmpty else { return [] }
+        return try await revoke(tenantID: tenantID, now: now, filter: "id IN (SELECT value FROM json_each(?))", argument: Bind.list(ids))
+    }
+
+    public func revokeUserSessions(tenantID: String, userID: String, at now: Date) async throws -> [Session] {
+        try await revoke(tenantID: tenantID, now: now, filter: "user_id = ?", argument: .text(userID))
+    }
+
+    public func revokeClientSessions(tenantID: String, clientID: String, at now: Date) async throws -> [Session] {
+        try await revoke(tenantID: tenantID, now: now, filter: "client_id = ?", argument: .text(clientID))
+    }
+
+    /// Revokes the active sessions of `tenantID` matching `filter` (a fixed SQL fragment with one parameter),
+    /// their refresh tokens, and records their revocations, in one transaction.
+    private func revoke(tenantID: String, now: Date, filter: String, argument: SQLiteData) async throws -> [Session] {
+        try await transaction { db in
+            let sessions = try await db.query(
+                "UPDATE sessions SET status = 'revoked', revoked_at = ? WHERE tenant_id = ? AND status = 'active' AND \(filter) RETURNING *",
+                [Bind.time(now), .text(tenantID), argument]).map { try $0.session() }
+            for session in sessions {
+                _ = try await db.query("UPDATE refresh_tokens SET state = 'revoked' WHERE tenant_id = ? AND session_id = ? AND state <> 'revoked'",
+                                       [.text(tenantID), .text(session.id)])
+                try await Self.insert(session.revocation, on: db)
+            }
+            return sessions.sorted { $0.id < $1.id }
+        }
+    }
+
+    // MARK: revocations
+
+    private static func insert(_ revocation: Revocation, on db: SQLiteConnection) async throws {
+        _ = try await db.query(
+            """
+            INSERT INTO revocations (tenant_id, kind, value, expires_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (tenant_id, kind, value) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)
+            """,
+            [.text(revocation.tenantID), .text(revocation.kind.rawValue), .text(revocation.value), Bind.time(revocation.expiresAt)])
+    }
+
+    public func addRevocation(_ revocation: Revocation) async throws {
+        try await transaction { db in try await Self.insert(revocation, on: db) }
+    }
+
+    public func revocations(liveAt now: Date) async throws -> [Revocation] {
+        try await read("SELECT * FROM revocations WHERE expires_at > ?", [Bind.time(now)]).map { row in
+            Revocation(tenantID: try row.string("tenant_id"), kind: try row.value("kind", as: Revocation.Kind.self),
+                       value: try row.string("value"), expiresAt: try row.time("expires_at"))
+        }
+    }
+
+    public func isRevoked(tenantID: String, sid: String?, jti: String?, now: Date) async throws -> Bool {
+        try await !read(
+            """
+            SELECT 1 FROM revocations WHERE tenant_id = ? AND expires_at > ?
+              AND ((kind = 'sid' AND value = ?) OR (kind = 'jti' AND value = ?)) LIMIT 1
+            """,
+            [.text(tenantID), Bind.time(now), Bind.text(sid), Bind.text(jti)]).isEmpty
+    }
+
+    // MARK: purge
+
+    public func purgeExpired(now: Date, batch: Int) async throws -> Int {
+        try await transaction { db in
+            let sessions = try await db.query(
+                """
+                DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions
+                  WHERE (status = 'revoked' OR idle_expires_at <= ? OR absolute_expires_at <= ?) AND access_expires_at <= ? LIMIT ?)
+                RETURNING tenant_id, id
+                """,
+                [Bind.time(now), Bind.time(now), Bind.time(now), .integer(batch)])
+            var removed = sessions.count
+            for row in sessions {
+                removed += try await db.query("DELETE FROM refresh_tokens WHERE tenant_id = ? AND session_id = ? RETURNING lookup_key",
+                                              [.text(try row.string("tenant_id")), .text(try row.string("id"))]).count
+            }
+            removed += try await db.query(
+                "DELETE FROM revocations WHERE rowid IN (SELECT rowid FROM revocations WHERE expires_at <= ? LIMIT ?) RETURNING kind",
+                [Bind.time(now), .integer(batch)]).count
+            return removed
+        }
+    }
+}
+
+/// Ends an `applyRefresh` transaction early, rolling it back, with the result to report.
+enum RefreshAbort: Error {
+    case tokenChanged, sessionNotLive
+    var result: RefreshWriteResult { self == .tokenChanged ? .tokenChanged : .sessionNotLive }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import IdentityCore
+import Logging
+import SQLiteNIO
+
+/// The store protocols on an embedded SQLite file: the default for development and single-node installs.
+///
+/// WAL mode; one writer connection, through which every write and transaction goes one at a time (SQLite
+/// allows one writer), and one reader connection that reads committed data alongside it. Timestamps are
+/// integer milliseconds since 1970; lists are JSON text.
+public final class SQLiteStore: IdentityStore {
+    let writer: SQLiteConnection
+    let reader: SQLiteConnection
+    private let threadPool: NIOThreadPool
+    private let writeLock = SerialWriter()
+
+    /// Opens (creating if needed) the database at `path`.
+    public static func open(path: String, logger: Logger = Logger(label: "identityd.sqlite")) async throws -> SQLiteStore {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000"] {
+            _ = try await writer.query(pragma)
+        }
+        let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
+        _ = try await reader.query("PRAGMA busy_timeout=5000")
+        return SQLiteStore(writer: writer, reader: reader, threadPool: pool)
+    }
+
+    private init(writer: SQLiteConnection, reader: SQLiteConnection, threadPool: NIOThreadPool) {
+        self.writer = writer
+        self.reader = reader
+        self.threadPool = threadPool
+    }
+
+    public func close() async throws {
+        try await reader.close()
+        try await writer.close()
+        try await threadPool.shutdownGracefully()
+    }
+
+    public func ping() async throws { _ = try await reader.query("SELECT 1") }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, committing if it returns and rolling
+    /// back if it throws. Transactions and single writes are serialised.
+    func transaction<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await writeLock.run {
+            _ = try await writer.query("BEGIN IMMEDIATE")
+            do {
+                let result = try await body(writer)
+                _ = try await writer.query("COMMIT")
+                return result
+            } catch {
+                _ = try? await writer.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// One write statement on the writer, outside any transaction.
+    @discardableResult
+    func write(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+        try await writeLock.run { try await writer.query(sql, binds) }
+    }
+
+    func read(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+        try await reader.query(sql, binds)
+    }
+
+    // MARK: migrations
+
+    public func migrate() async throws {
+        try await transaction { db in
+            _ = try await db.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            let current = try await db.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").first?.column("v")?.integer ?? 0
+            guard current <= Self.migrations.count else {
+                throw StoreError.schemaTooNew(found: Int(current), known: Self.migrations.count)
+            }
+            for (index, statements) in Self.migrations.enumerated() where index + 1 > current {
+                for statement in statements { _ = try await db.query(statement) }
+                _ = try await db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                                       [.integer(index + 1), .integer(Int(Date().millisecondsSince1970))])
+            }
+        }
+    }
+
+    /// Versioned migrations: entry N brings the schema from version N to N+1. Never edit a released entry;
+    /// append a new one.
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, policy TEXT NOT NULL,
+              admin_key_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)
+            """,
+            """
+            CREATE TABLE signing_keys (tenant_id TEXT NOT NULL, kid TEXT NOT NULL, alg TEXT NOT NULL, state TEXT NOT NULL,
+              public_jwk TEXT NOT NULL, sealed_private_key TEXT NOT NULL, created_at INTEGER NOT NULL, activated_at INTEGER,
+              retired_at INTEGER, verify_until INTEGER, PRIMARY KEY (tenant_id, kid))
+            """,
+            """
+            CREATE TABLE clients (tenant_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, secret_hash TEXT,
+              grant_types TEXT NOT NULL, redirect_uris TEXT NOT NULL, scopes TEXT NOT NULL, created_at INTEGER NOT NULL,
+              updated_at INTEGER NOT NULL, PRIMARY KEY (tenant_id, id))
+            """,
+            """
+            CREATE TABLE users (tenant_id TEXT NOT NULL, id TEXT NOT NULL, username TEXT NOT NULL, email TEXT, password_hash TEXT NOT NULL,
+              sealed_totp_secret TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (tenant_id, id),
+              UNIQUE (tenant_id, username))
+            """,
+            """
+            CREATE TABLE sessions (tenant_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, client_id TEXT NOT NULL,
+              scopes TEXT NOT NULL, acr TEXT NOT NULL, amr TEXT NOT NULL, auth_time INTEGER NOT NULL, created_at INTEGER NOT NULL,
+              last_used_at INTEGER NOT NULL, idle_expires_at INTEGER NOT NULL, absolute_expires_at INTEGER NOT NULL,
+              access_expires_at INTEGER NOT NULL, status TEXT NOT NULL, revoked_at INTEGER, dpop_jkt TEXT, ip TEXT, user_agent TEXT,
+              PRIMARY KEY (tenant_id, id))
+            """,
+            "CREATE INDEX sessions_by_user ON sessions (tenant_id, user_id)",
+            "CREATE INDEX sessions_by_client ON sessions (tenant_id, client_id)",
+            "CREATE INDEX sessions_by_expiry ON sessions (absolute_expires_at)",
+            """
+            CREATE TABLE refresh_tokens (tenant_id TEXT NOT NULL, lookup_key TEXT NOT NULL, session_id TEXT NOT NULL,
+              client_id TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, rotated_at INTEGER, parent_key TEXT,
+              PRIMARY KEY (tenant_id, lookup_key))
+            """,
+            "CREATE INDEX refresh_tokens_by_session ON refresh_tokens (tenant_id, session_id)",
+            """
+            CREATE TABLE revocations (tenant_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, kind, value))
+            """,
+            "CREATE INDEX revocations_by_expiry ON revocations (expires_at)",
+            """
+            CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL,
+              user_id TEXT, client_id TEXT, session_id TEXT, token_hash_prefix TEXT, ip TEXT, user_agent TEXT, detail TEXT)
+            """,
+            "CREATE INDEX events_by_tenant ON events (tenant_id, id)",
+        ],
+    ]
+}
