@@ -8,7 +8,7 @@ extension SQLiteStore {
     private func unique<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as SQLiteError where [.constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed].contains(error.reason) {
+        } catch let error as SQLiteError where Self.isConstraint(error) {
             throw StoreError.conflict(what)
         }
     }

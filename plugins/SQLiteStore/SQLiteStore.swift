@@ -47,7 +47,7 @@ public final class SQLiteStore: IdentityStore {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, committing if it returns and rolling
     /// back if it throws. Transactions and single writes are serialised.
     func transaction<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
-        try await writeLock.run {
+        try await Self.reportingOutages { try await writeLock.run {
             _ = try await writer.query("BEGIN IMMEDIATE")
             do {
                 let result = try await body(writer)
@@ -57,17 +57,31 @@ public final class SQLiteStore: IdentityStore {
                 _ = try? await writer.query("ROLLBACK")
                 throw error
             }
-        }
+        } }
     }
 
     /// One write statement on the writer, outside any transaction.
     @discardableResult
     func write(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        try await writeLock.run { try await writer.query(sql, binds) }
+        try await Self.reportingOutages { try await writeLock.run { try await writer.query(sql, binds) } }
     }
 
     func read(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        try await reader.query(sql, binds)
+        try await Self.reportingOutages { try await reader.query(sql, binds) }
+    }
+
+    /// Runs `body`, reporting SQLite failures other than constraint violations (which callers map to
+    /// `StoreError.conflict`) as `StoreError.unavailable`, as the store contract asks.
+    private static func reportingOutages<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SQLiteError where !isConstraint(error) {
+            throw StoreError.unavailable("sqlite: \(error.message)")
+        }
+    }
+
+    static func isConstraint(_ error: SQLiteError) -> Bool {
+        [.constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed].contains(error.reason)
     }
 
     // MARK: migrations

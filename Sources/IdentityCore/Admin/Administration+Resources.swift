@@ -4,8 +4,11 @@ extension Administration {
     // MARK: clients
 
     /// `POST /tenants/{t}/clients`: a confidential client gets a secret, shown in this response only and
-    /// stored as an scrypt hash.
-    public func createClient(_ tenantID: String, _ body: JSONValue, by principal: AdminPrincipal) async throws -> AdminView.ClientView {
+    /// stored as an scrypt hash. `presetSecret` (declarative tenant files only) fixes the secret instead of
+    /// generating one.
+    public func createClient(_ tenantID: String, _ body: JSONValue, presetSecret: String? = nil, by principal: AdminPrincipal) async throws
+        -> AdminView.ClientView
+    {
         _ = try await authorize(principal, tenantID)
         let reader = try JSONObjectReader(body)
         try reader.rejectUnknown(["client_id", "name", "type", "grant_types", "redirect_uris", "scopes"])
@@ -21,7 +24,8 @@ extension Administration {
         try apply(reader, to: &client, requireGrants: true)
         var secret: String?
         if kind == .confidential {
-            secret = "cs_" + runtime.random.token(bytes: 32)
+            if let presetSecret, presetSecret.utf8.count < 16 { throw AdminError.invalidField("secret", "must be at least 16 bytes") }
+            secret = presetSecret ?? "cs_" + runtime.random.token(bytes: 32)
             client.secretHash = try await runtime.hasher.hash(secret!)
         }
         do {
