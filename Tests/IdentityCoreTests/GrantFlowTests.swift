@@ -1,0 +1,190 @@
+import Foundation
+import IdentityCore
+import MemoryStore
+import Testing
+
+/// The grants end to end through the core, on the memory store, with the clock under the test's control.
+@Suite struct GrantFlowTests {
+    let clock = ManualClock()
+    let runtime: IdentityRuntime
+    let admin: Administration
+    var secret = ""
+    var userID = ""
+
+    init() async throws {
+        let random = SystemRandomSource()
+        runtime = try IdentityRuntime(store: MemoryStore(), clock: clock, random: random,
+                                      hasher: PasswordHasher(parameters: .testing, random: random, lanes: 1),
+                                      masterKey: Array(repeating: 1, count: 32), publicURL: "http://id.test",
+                                      revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 0)
+        admin = Administration(runtime: runtime, operatorKey: "operator")
+        _ = try await admin.createTenant(json(#"""
+            {"id": "acme", "name": "Acme", "policy": {"session_idle_ttl": 100, "session_max_ttl": 250, "refresh_reuse_grace": 5,
+             "step_up": [{"scope": "payments", "acr": "mfa", "max_age": 60}]}}
+            """#), by: .operator)
+        secret = try await admin.createClient("acme", json(#"""
+            {"client_id": "web", "name": "Web", "type": "confidential", "grant_types": ["password", "refresh_token"],
+             "scopes": ["openid", "api", "payments"]}
+            """#), by: .operator).clientSecretForTests
+        userID = try await admin.createUser("acme", json(#"{"username": "alice", "password": "correct horse"}"#), by: .operator).idForTests
+    }
+
+    func json(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
+
+    func request(_ parameters: [String: String], tenant: String = "acme") async throws -> TokenResponse {
+        try await runtime.token(tenantID: tenant, request: TokenRequest(
+            parameters: parameters, client: ClientCredentials(clientID: "web", secret: secret, method: .basic), origin: .init()))
+    }
+
+    func login(_ extra: [String: String] = [:]) async throws -> TokenResponse {
+        try await request(["grant_type": "password", "username": "alice", "password": "correct horse"].merging(extra) { $1 })
+    }
+
+    func refresh(_ token: String?) async throws -> TokenResponse {
+        try await request(["grant_type": "refresh_token", "refresh_token": token ?? ""])
+    }
+
+    func isActive(_ accessToken: String) async throws -> Bool {
+        try await runtime.introspect(tenantID: "acme", token: accessToken,
+                                     client: ClientCredentials(clientID: "web", secret: secret, method: .post), origin: .init()).active
+    }
+
+    @Test func slidingKeepsAnActiveSessionAliveUntilTheAbsoluteCap() async throws {
+        var tokens = try await login()
+        for _ in 0..<3 {  // 3 × 80 s: each refresh lands inside the 100 s idle window
+            clock.advance(80)
+            tokens = try await refresh(tokens.refreshToken)
+        }
+        clock.advance(11)  // 251 s after login: past the 250 s cap although idle would allow it
+        await #expect(throws: OAuthError.invalidGrant(reason: "absolute_expired")) { try await refresh(tokens.refreshToken) }
+    }
+
+    @Test func anIdleSessionExpires() async throws {
+        let tokens = try await login()
+        clock.advance(100)
+        await #expect(throws: OAuthError.invalidGrant(reason: "idle_expired")) { try await refresh(tokens.refreshToken) }
+    }
+
+    @Test func reuseAfterGraceRevokesTheFamilyAndItsAccessTokens() async throws {
+        let first = try await login()
+        let second = try await refresh(first.refreshToken)
+        #expect(try await isActive(second.accessToken))
+        clock.advance(6)
+        await #expect(throws: OAuthError.invalidGrant(reason: "refresh_token_reused")) { try await refresh(first.refreshToken) }
+        #expect(!(try await isActive(second.accessToken)))
+        #expect(!(try await isActive(first.accessToken)))
+        await #expect(throws: OAuthError.self) { try await refresh(second.refreshToken) }
+        let reused = try await runtime.audit.events(tenantID: "acme", kind: .refreshTokenReused, after: 0, limit: 10)
+        #expect(reused.count == 1 && reused[0].tokenHashPrefix == TokenDigest.prefix(first.refreshToken!))
+    }
+
+    @Test func aRetryWithinGraceKeepsTheFamilyValid() async throws {
+        let first = try await login()
+        let second = try await refresh(first.refreshToken)
+        clock.advance(3)
+        let retry = try await refresh(first.refreshToken)
+        #expect(retry.refreshToken != second.refreshToken)
+        #expect(try await isActive(second.accessToken))
+        _ = try await refresh(retry.refreshToken)
+        _ = try await refresh(second.refreshToken)
+    }
+
+    @Test func aSensitiveScopeNeedsMFA() async throws {
+        await #expect(throws: OAuthError.insufficientUserAuthentication(acr: "mfa", maxAge: 60)) {
+            try await login(["scope": "api payments"])
+        }
+        let quiet = try await login()
+        #expect(!quiet.scope.contains("payments"))
+
+        let enrollment = try await admin.enrollTOTP("acme", userID, by: .operator).secretForTests
+        let otp = TOTP(secret: try #require(base32Decode(enrollment))).code(at: clock.now())
+        let strong = try await login(["scope": "api payments", "otp": otp])
+        #expect(strong.scope == "api payments")
+        clock.advance(61)  // max_age passed: a refresh naming no scopes drops the stale sensitive scope
+        let later = try await refresh(strong.refreshToken)
+        #expect(later.scope == "api")
+        await #expect(throws: OAuthError.self) { try await login(["otp": "000000"]) }
+    }
+
+    @Test func withRotationOffTheSameRefreshTokenKeepsWorking() async throws {
+        _ = try await admin.replacePolicy("acme", json(#"{"refresh_token_rotation": false, "session_idle_ttl": 100, "session_max_ttl": 250}"#), by: .operator)
+        let tokens = try await login()
+        clock.advance(50)
+        #expect(try await refresh(tokens.refreshToken).refreshToken == tokens.refreshToken)
+        clock.advance(90)  // would be idle-expired had the first refresh not slid the session
+        #expect(try await refresh(tokens.refreshToken).refreshToken == tokens.refreshToken)
+    }
+
+    @Test func jwtRefreshTokensAreStillCheckedAgainstTheStore() async throws {
+        _ = try await admin.replacePolicy("acme", json(#"{"refresh_token_format": "jwt", "refresh_reuse_grace": 0, "session_idle_ttl": 100, "session_max_ttl": 250}"#), by: .operator)
+        let first = try await login()
+        #expect(JOSEHeader.of(first.refreshToken!)?.typ == "rt+jwt")
+        _ = try await refresh(first.refreshToken)
+        await #expect(throws: OAuthError.invalidGrant(reason: "refresh_token_reused")) { try await refresh(first.refreshToken) }
+        var tampered = first.refreshToken!
+        tampered.removeLast(2)
+        await #expect(throws: OAuthError.invalidGrant(reason: "malformed_or_unsigned_token")) { try await refresh(tampered + "AA") }
+    }
+
+    @Test func aPasswordChangeRevokesTheUsersSessions() async throws {
+        let tokens = try await login()
+        _ = try await admin.updateUser("acme", userID, json(#"{"password": "another horse"}"#), by: .operator)
+        #expect(!(try await isActive(tokens.accessToken)))
+        await #expect(throws: OAuthError.self) { try await refresh(tokens.refreshToken) }
+    }
+
+    @Test func nothingIssuedForOneTenantIsAcceptedByAnother() async throws {
+        _ = try await admin.createTenant(json(#"{"id": "umbrella", "name": "Umbrella"}"#), by: .operator)
+        let tokens = try await login()
+        await #expect(throws: OAuthError.invalidClient(reason: "unknown_client")) {
+            try await request(["grant_type": "refresh_token", "refresh_token": tokens.refreshToken!], tenant: "umbrella")
+        }
+        let other = try await admin.createClient("umbrella", json(#"{"client_id": "web", "name": "W", "type": "confidential", "grant_types": ["refresh_token"]}"#), by: .operator)
+        await #expect(throws: OAuthError.invalidGrant(reason: "unknown_token")) {
+            try await runtime.token(tenantID: "umbrella", request: TokenRequest(
+                parameters: ["grant_type": "refresh_token", "refresh_token": tokens.refreshToken!],
+                client: ClientCredentials(clientID: "web", secret: other.clientSecretForTests, method: .post), origin: .init()))
+        }
+        let answer = try await runtime.introspect(tenantID: "umbrella", token: tokens.accessToken,
+                                                  client: ClientCredentials(clientID: "web", secret: other.clientSecretForTests, method: .post), origin: .init())
+        #expect(!answer.active)
+    }
+
+    @Test func keyRotationPromotesThePrepublishedKeyAndOldTokensStillVerify() async throws {
+        let before = try await login()
+        let keysBefore = try await runtime.store.signingKeys(tenantID: "acme")
+        let pending = try #require(keysBefore.first { $0.state == .pending })
+        _ = try await admin.rotateKeys("acme", nil, by: .operator)
+        let after = try await login()
+        #expect(JOSEHeader.of(after.accessToken)?.kid == pending.kid)
+        #expect(try await isActive(before.accessToken))
+        let jwks = try #require(try await runtime.directory.context(for: "acme")).keyring.jwksJSON
+        #expect(jwks.contains(JOSEHeader.of(before.accessToken)!.kid!) && jwks.contains(pending.kid))
+    }
+}
+
+func base32Decode(_ text: String) -> [UInt8]? {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    var buffer = 0, bits = 0, output: [UInt8] = []
+    for character in text {
+        guard let value = alphabet.firstIndex(of: character) else { return nil }
+        buffer = (buffer << 5) | value
+        bits += 5
+        if bits >= 8 {
+            output.append(UInt8((buffer >> (bits - 8)) & 0xFF))
+            bits -= 8
+        }
+    }
+    return output
+}
+
+extension Encodable {
+    /// A field of the encoded admin view.
+    func field(_ name: String) -> String {
+        let data = try! AdminView.encoder().encode(self)
+        return (try! JSONSerialization.jsonObject(with: data) as! [String: Any])[name] as? String ?? ""
+    }
+    var clientSecretForTests: String { field("client_secret") }
+    var idForTests: String { field("id") }
+    var secretForTests: String { field("secret") }
+}

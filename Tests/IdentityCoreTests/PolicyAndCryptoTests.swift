@@ -1,0 +1,93 @@
+import Foundation
+import IdentityCore
+import Testing
+
+@Suite struct TenantPolicyTests {
+    func parse(_ json: String) throws -> TenantPolicy { try TenantPolicy(validating: JSONValue.parse(Array(json.utf8))) }
+
+    func field(of json: String) -> String? {
+        do {
+            _ = try parse(json)
+            return nil
+        } catch let error as AdminError {
+            return error.field
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    @Test func anEmptyBodyGivesTheDefaults() throws {
+        #expect(try parse("{}") == TenantPolicy())
+        #expect(TenantPolicy().accessTokenTTL == 600 && TenantPolicy().refreshReuseGrace == 10 && TenantPolicy().sessionMaxTTL == 7_776_000)
+    }
+
+    @Test func aFullPolicyRoundTrips() throws {
+        let policy = try parse("""
+            {"access_token_ttl": 60, "refresh_token_format": "jwt", "refresh_token_rotation": false, "refresh_reuse_grace": 0,
+             "session_idle_ttl": 5, "session_max_ttl": 9, "signing_alg": "EdDSA", "dpop": "required",
+             "step_up": [{"scope": "payments:write", "acr": "mfa", "max_age": 300}]}
+            """)
+        #expect(policy.refreshTokenFormat == .jwt && policy.signingAlg == .edDSA && policy.dpop == .required)
+        #expect(policy.stepUpRule(for: "payments:write") == StepUpRule(scope: "payments:write", acr: .mfa, maxAge: 300))
+        let encoded = try JSONEncoder().encode(policy)
+        #expect(try JSONDecoder().decode(TenantPolicy.self, from: encoded) == policy)
+    }
+
+    @Test(arguments: [
+        (#"{"access_token_ttl": 0}"#, "access_token_ttl"),
+        (#"{"access_token_ttl": "600"}"#, "access_token_ttl"),
+        (#"{"access_token_ttl": 1.5}"#, "access_token_ttl"),
+        (#"{"refresh_token_format": "paseto"}"#, "refresh_token_format"),
+        (#"{"refresh_token_rotation": "yes"}"#, "refresh_token_rotation"),
+        (#"{"refresh_reuse_grace": 61}"#, "refresh_reuse_grace"),
+        (#"{"session_idle_ttl": 100, "session_max_ttl": 50}"#, "session_idle_ttl"),
+        (#"{"signing_alg": "HS256"}"#, "signing_alg"),
+        (#"{"step_up": [{"scope": "a", "acr": "otp", "max_age": 1}]}"#, "step_up[0].acr"),
+        (#"{"step_up": [{"scope": "a", "acr": "mfa"}]}"#, "step_up[0].max_age"),
+        (#"{"step_up": [{"scope": "a", "acr": "mfa", "max_age": 1}, {"scope": "a", "acr": "pwd", "max_age": 1}]}"#, "step_up[1].scope"),
+        (#"{"dpop": "sometimes"}"#, "dpop"),
+        (#"{"colour": "blue"}"#, "colour"),
+    ])
+    func aBadFieldIsNamed(json: String, expected: String) {
+        #expect(field(of: json) == expected)
+    }
+
+    @Test func aBodyThatIsNotAnObjectIsRefused() {
+        #expect(throws: AdminError.self) { try parse("[1]") }
+        #expect(throws: AdminError.self) { try JSONValue.parse(Array("{".utf8)) }
+    }
+}
+
+@Suite struct CryptoTests {
+    @Test func totpMatchesRFC6238() {
+        // RFC 6238 Appendix B, SHA-1 seed, truncated to 6 digits.
+        let totp = TOTP(secret: Array("12345678901234567890".utf8))
+        #expect(totp.code(at: Date(timeIntervalSince1970: 59)) == "287082")
+        #expect(totp.code(at: Date(timeIntervalSince1970: 1_111_111_109)) == "081804")
+        #expect(totp.verify("081804", at: Date(timeIntervalSince1970: 1_111_111_109 + 30)))
+        #expect(!totp.verify("081804", at: Date(timeIntervalSince1970: 1_111_111_109 + 90)))
+        #expect(!totp.verify("08180", at: Date(timeIntervalSince1970: 1_111_111_109)))
+    }
+
+    @Test func base32MatchesRFC4648() {
+        #expect(TOTP.base32(Array("foobar".utf8)) == "MZXW6YTBOI")
+    }
+
+    @Test func scryptHashesVerifyAndCarryTheirParameters() async throws {
+        let hasher = PasswordHasher(parameters: .testing, random: SystemRandomSource(), lanes: 1)
+        let hash = try await hasher.hash("correct horse")
+        #expect(hash.hasPrefix("$scrypt$ln=10,r=8,p=1$"))
+        #expect(await hasher.verify("correct horse", against: hash))
+        #expect(!(await hasher.verify("correct horsf", against: hash)))
+        #expect(!(await hasher.verify("correct horse", against: "$scrypt$garbage")))
+        #expect(try await hasher.hash("correct horse") != hash)
+    }
+
+    @Test func sealedSecretsOpenOnlyUnderTheirMasterKey() throws {
+        let box = try SecretBox(masterKey: Array(repeating: 7, count: 32))
+        let sealed = try box.seal(Array("private".utf8))
+        #expect(try box.open(sealed) == Array("private".utf8))
+        #expect(throws: SecretBoxError.self) { try SecretBox(masterKey: Array(repeating: 8, count: 32)).open(sealed) }
+        #expect(throws: SecretBoxError.self) { try SecretBox(masterKey: [1, 2, 3]) }
+    }
+}
