@@ -210,7 +210,7 @@ public final class MemoryStore: IdentityStore {
             session.revokedAt = now
             state.sessions[key] = session
             revoked.append(session)
-            state.revocations.append(session.revocation)
+            Self.record(session.revocation, in: &state)
         }
         let ids = Set(revoked.map(\.id))
         for (key, var token) in state.tokens where token.tenantID == tenantID && ids.contains(token.sessionID) && token.state != .revoked {
@@ -222,7 +222,18 @@ public final class MemoryStore: IdentityStore {
 
     // MARK: revocations
 
-    public func addRevocation(_ revocation: Revocation) async throws { state.withLock { $0.revocations.append(revocation) } }
+    public func addRevocation(_ revocation: Revocation) async throws { state.withLock { Self.record(revocation, in: &$0) } }
+
+    /// Inserts `revocation`, or raises the expiry of the one already recorded for its kind and value.
+    private static func record(_ revocation: Revocation, in state: inout State) {
+        if let index = state.revocations.firstIndex(where: {
+            $0.tenantID == revocation.tenantID && $0.kind == revocation.kind && $0.value == revocation.value
+        }) {
+            state.revocations[index].expiresAt = max(state.revocations[index].expiresAt, revocation.expiresAt)
+        } else {
+            state.revocations.append(revocation)
+        }
+    }
 
     public func revocations(liveAt now: Date) async throws -> [Revocation] {
         state.withLock { $0.revocations.filter { now < $0.expiresAt } }
@@ -258,12 +269,13 @@ public final class MemoryStore: IdentityStore {
 
     public func purgeExpired(now: Date, batch: Int) async throws -> Int {
         state.withLock { state in
-            let expired = state.sessions.filter { !$0.value.isLive(at: now) && $0.value.accessExpiresAt < now }.keys.prefix(batch)
+            let expired = state.sessions.filter { !$0.value.isLive(at: now) && $0.value.accessExpiresAt <= now }.keys.prefix(batch)
             var removed = 0
             for key in expired {
                 guard let session = state.sessions.removeValue(forKey: key) else { continue }
-                removed += 1
+                let tokensBefore = state.tokens.count
                 state.tokens = state.tokens.filter { !($0.value.tenantID == session.tenantID && $0.value.sessionID == session.id) }
+                removed += 1 + tokensBefore - state.tokens.count
             }
             let before = state.revocations.count
             state.revocations.removeAll { $0.expiresAt <= now }
