@@ -53,11 +53,6 @@ public enum IdentityApplication {
                     logger: logger)
     }
 
-    /// `docs/openapi.yaml`, bundled as a resource.
-    static let openAPIDocument: [UInt8] = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
-            return Array("openapi: 3.1.0\ninfo: {title: identityd admin API, version: '1'}\npaths: {}\n".utf8)
-        }
-        return Array(data)
-    }()
+    /// `docs/openapi.yaml`, compiled into the binary (`Resources/openapi.yaml` links to it).
+    static let openAPIDocument: [UInt8] = PackageResources.openapi_yaml
 }
