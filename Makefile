@@ -1,0 +1,32 @@
+# identityd: `make run` to try it, `make test` to prove it. See README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+RUN_PACKAGES := curl jq ca-certificates
+TEST_PACKAGES := curl ca-certificates
+
+.PHONY: run build release test test-unit clean
+
+## Install what is missing, build in release mode, apply tenants/ and serve on 127.0.0.1:8080 (SQLite in ./data).
+run: release
+	./.build/release/identityd tenants apply tenants/
+	exec ./.build/release/identityd serve
+
+release:
+	@scripts/install-deps.sh $(RUN_PACKAGES)
+	$(SWIFT) build -c release --product identityd
+
+build:
+	$(SWIFT) build
+
+## Every test: unit, store conformance, end-to-end against the real binary.
+test:
+	@scripts/install-deps.sh $(TEST_PACKAGES)
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Only the fast in-process tests, while iterating.
+test-unit:
+	$(SWIFT) test --filter 'IdentityCoreTests|StoreConformanceTests'
+
+clean:
+	rm -rf .build data
