@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 RUN_PACKAGES := curl jq ca-certificates
-TEST_PACKAGES := curl ca-certificates
+TEST_PACKAGES := curl ca-certificates postgresql postgresql-client python3
 
 .PHONY: run build release test test-unit clean
 
@@ -22,7 +22,7 @@ build:
 test:
 	@scripts/install-deps.sh $(TEST_PACKAGES)
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-services.sh $(SWIFT) test --skip-build
 
 ## Only the fast in-process tests, while iterating.
 test-unit:

@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -45,6 +46,7 @@ let package = Package(
                 "IdentityCore",
                 "IdentityHTTP",
                 "SQLiteStore",
+                "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -59,6 +61,14 @@ let package = Package(
             path: "plugins/SQLiteStore"
         ),
         .target(
+            name: "PostgresStore",
+            dependencies: [
+                "IdentityCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "plugins/PostgresStore"
+        ),
+        .target(
             name: "MemoryStore",
             dependencies: ["IdentityCore"],
             path: "plugins/MemoryStore"
@@ -69,7 +79,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["IdentityCore", "MemoryStore", "SQLiteStore"]
+            dependencies: [
+                "IdentityCore", "MemoryStore", "SQLiteStore", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "EndToEndTests",

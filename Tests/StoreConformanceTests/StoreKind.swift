@@ -1,15 +1,25 @@
 import Foundation
 import IdentityCore
 import MemoryStore
+import PostgresNIO
+import PostgresStore
 import SQLiteStore
 import Testing
 
 /// Every store plugin the conformance suite runs against. Each test gets a fresh, empty store.
+///
+/// PostgreSQL runs when `IDENTITY_TEST_POSTGRES_URL` names a server (as `make test` arranges) and always
+/// when `CI=true`: there a missing server fails the suite instead of skipping it.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
+
+    static var allCases: [StoreKind] {
+        TestServers.postgresURL != nil || TestServers.isCI ? [.memory, .sqlite, .postgres] : [.memory, .sqlite]
+    }
 
     func make() async throws -> any IdentityStore {
         let store: any IdentityStore
@@ -19,6 +29,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("identityd-conformance-\(UUID().uuidString).db").path
             store = try await SQLiteStore.open(path: path)
+        case .postgres:
+            store = try PostgresStore.connect(url: try await TestServers.freshPostgresDatabase())
         }
         try await store.migrate()
         try await store.migrate()  // migrations are idempotent
@@ -69,4 +81,41 @@ enum Fixture {
                      successor: successor.map { token(tenant, key: $0, session: session, parent: key, at: offset) }, sessionID: session,
                      lastUsedAt: t0 + offset, idleExpiresAt: t0 + offset + 100, accessExpiresAt: t0 + offset + 60)
     }
+}
+
+/// The real servers `scripts/with-services.sh` started for this run.
+enum TestServers {
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let postgresURL = ProcessInfo.processInfo.environment["IDENTITY_TEST_POSTGRES_URL"]
+
+    /// The URL of a new, empty database owned by the test role (so each test starts clean).
+    static func freshPostgresDatabase() async throws -> String {
+        guard let base = postgresURL else {
+            throw TestServerMissing(description: "CI=true but IDENTITY_TEST_POSTGRES_URL is not set: run the tests through scripts/with-services.sh")
+        }
+        let name = "conformance_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await withPostgres(base) { client in
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))  // a generated identifier, not input
+        }
+        var components = URLComponents(string: base)!
+        components.path = "/" + name
+        return components.string!
+    }
+
+    /// Runs `body` with a client connected to `url`, then shuts the client down.
+    static func withPostgres<T: Sendable>(_ url: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        let components = URLComponents(string: url)!
+        let client = PostgresClient(configuration: .init(host: components.host!, port: components.port ?? 5432, username: components.user!,
+                                                         password: components.password, database: String(components.path.dropFirst()),
+                                                         tls: .disable), backgroundLogger: .init(label: "test"))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { await client.run(); return nil }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}
+
+struct TestServerMissing: Error, CustomStringConvertible {
+    let description: String
 }

@@ -1,0 +1,135 @@
+/// The PostgreSQL schema, as versioned migrations: entry N brings the schema from version N to N+1. Never
+/// edit a released entry; append a new one. `identityd migrate` and `serve` apply them under an advisory
+/// lock, so two nodes starting at once apply each exactly once.
+///
+/// Every tenant-scoped table has row-level security, forced on the owner too, keyed by the transaction's
+/// `app.tenant_id` setting: a query that did not set it sees and changes nothing. `'*'` is the setting of the
+/// few operations that span tenants (list tenants, warm the revocation cache, purge). The role identityd
+/// connects as must not be a superuser or have BYPASSRLS, or this wall does not stand.
+enum PostgresSchema {
+    static let tenantTables = ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events"]
+
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE tenants (id text PRIMARY KEY, name text NOT NULL, status text NOT NULL, policy jsonb NOT NULL,
+              admin_key_hash text NOT NULL UNIQUE, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)
+            """,
+            """
+            CREATE TABLE signing_keys (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, kid text NOT NULL,
+              alg text NOT NULL, state text NOT NULL, public_jwk text NOT NULL, sealed_private_key text NOT NULL,
+              created_at timestamptz NOT NULL, activated_at timestamptz, retired_at timestamptz, verify_until timestamptz,
+              PRIMARY KEY (tenant_id, kid))
+            """,
+            """
+            CREATE TABLE clients (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, id text NOT NULL, name text NOT NULL,
+              kind text NOT NULL, secret_hash text, grant_types text[] NOT NULL, redirect_uris text[] NOT NULL, scopes text[] NOT NULL,
+              created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (tenant_id, id))
+            """,
+            """
+            CREATE TABLE users (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, id text NOT NULL, username text NOT NULL,
+              email text, password_hash text NOT NULL, sealed_totp_secret text, created_at timestamptz NOT NULL,
+              updated_at timestamptz NOT NULL, PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, username))
+            """,
+            """
+            CREATE TABLE sessions (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, id text NOT NULL, user_id text NOT NULL,
+              client_id text NOT NULL, scopes text[] NOT NULL, acr text NOT NULL, amr text[] NOT NULL, auth_time timestamptz NOT NULL,
+              created_at timestamptz NOT NULL, last_used_at timestamptz NOT NULL, idle_expires_at timestamptz NOT NULL,
+              absolute_expires_at timestamptz NOT NULL, access_expires_at timestamptz NOT NULL, status text NOT NULL,
+              revoked_at timestamptz, dpop_jkt text, ip text, user_agent text, PRIMARY KEY (tenant_id, id))
+            """,
+            "CREATE INDEX sessions_by_user ON sessions (tenant_id, user_id)",
+            "CREATE INDEX sessions_by_client ON sessions (tenant_id, client_id)",
+            "CREATE INDEX sessions_by_expiry ON sessions (absolute_expires_at)",
+            "CREATE INDEX sessions_by_idle_expiry ON sessions (idle_expires_at)",
+            """
+            CREATE TABLE refresh_tokens (tenant_id text NOT NULL, lookup_key text NOT NULL, session_id text NOT NULL, client_id text NOT NULL,
+              state text NOT NULL, created_at timestamptz NOT NULL, rotated_at timestamptz, parent_key text,
+              PRIMARY KEY (tenant_id, lookup_key),
+              FOREIGN KEY (tenant_id, session_id) REFERENCES sessions (tenant_id, id) ON DELETE CASCADE)
+            """,
+            "CREATE INDEX refresh_tokens_by_session ON refresh_tokens (tenant_id, session_id)",
+            """
+            CREATE TABLE revocations (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, kind text NOT NULL, value text NOT NULL,
+              expires_at timestamptz NOT NULL, PRIMARY KEY (tenant_id, kind, value))
+            """,
+            "CREATE INDEX revocations_by_expiry ON revocations (expires_at)",
+            """
+            CREATE TABLE events (id bigserial PRIMARY KEY, tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, kind text NOT NULL,
+              time timestamptz NOT NULL, user_id text, client_id text, session_id text, token_hash_prefix text, ip text,
+              user_agent text, detail text)
+            """,
+            "CREATE INDEX events_by_tenant ON events (tenant_id, id)",
+            "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE tenants FORCE ROW LEVEL SECURITY",
+            """
+            CREATE POLICY tenant_wall ON tenants USING (id = current_setting('app.tenant_id', true) OR current_setting('app.tenant_id', true) = '*')
+            """,
+        ] + tenantTables.flatMap { table in
+            [
+                "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY tenant_wall ON \(table)
+                  USING (tenant_id = current_setting('app.tenant_id', true) OR current_setting('app.tenant_id', true) = '*')
+                """,
+            ]
+        } + [
+            // The refresh grant's two round trips: the lookup, and the compare-and-set write. Functions so that
+            // each is one statement that sets the tenant first; the rules stay in IdentityCore.
+            """
+            CREATE FUNCTION identity_find_refresh(p_tenant text, p_key text)
+            RETURNS TABLE (lookup_key text, session_id text, client_id text, state text, created_at timestamptz, rotated_at timestamptz,
+              parent_key text, s_user_id text, s_client_id text, s_scopes text[], s_acr text, s_amr text[], s_auth_time timestamptz,
+              s_created_at timestamptz, s_last_used_at timestamptz, s_idle_expires_at timestamptz, s_absolute_expires_at timestamptz,
+              s_access_expires_at timestamptz, s_status text, s_revoked_at timestamptz, s_dpop_jkt text, s_ip text, s_user_agent text)
+            LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              RETURN QUERY SELECT t.lookup_key, t.session_id, t.client_id, t.state, t.created_at, t.rotated_at, t.parent_key,
+                s.user_id, s.client_id, s.scopes, s.acr, s.amr, s.auth_time, s.created_at, s.last_used_at, s.idle_expires_at,
+                s.absolute_expires_at, s.access_expires_at, s.status, s.revoked_at, s.dpop_jkt, s.ip, s.user_agent
+              FROM refresh_tokens t JOIN sessions s ON s.tenant_id = t.tenant_id AND s.id = t.session_id
+              WHERE t.tenant_id = p_tenant AND t.lookup_key = p_key;
+            END $$
+            """,
+            """
+            CREATE FUNCTION identity_apply_refresh(p_tenant text, p_key text, p_expected text, p_new text, p_now timestamptz, p_session text,
+              p_last_used timestamptz, p_idle timestamptz, p_access timestamptz, p_successor text, p_successor_client text,
+              p_successor_created timestamptz, p_successor_parent text)
+            RETURNS text LANGUAGE plpgsql AS $$
+            DECLARE
+              live boolean;
+              changed integer;
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              -- Lock the session first (as revocation does), so a revocation and a rotation of one family serialise.
+              SELECT s.status = 'active' AND s.idle_expires_at > p_now AND s.absolute_expires_at > p_now INTO live
+                FROM sessions s WHERE s.tenant_id = p_tenant AND s.id = p_session FOR UPDATE;
+              IF live IS NOT TRUE THEN
+                IF EXISTS (SELECT 1 FROM refresh_tokens WHERE tenant_id = p_tenant AND lookup_key = p_key AND state = p_expected) THEN
+                  RETURN 'session_not_live';
+                END IF;
+                RETURN 'token_changed';
+              END IF;
+              -- The compare-and-set: of two racing calls expecting the same state, only the first finds it.
+              UPDATE refresh_tokens SET state = p_new,
+                rotated_at = CASE WHEN p_new = 'rotated' AND state <> 'rotated' THEN p_now ELSE rotated_at END
+                WHERE tenant_id = p_tenant AND lookup_key = p_key AND state = p_expected;
+              GET DIAGNOSTICS changed = ROW_COUNT;
+              IF changed = 0 THEN
+                RETURN 'token_changed';
+              END IF;
+              UPDATE sessions SET last_used_at = p_last_used, idle_expires_at = p_idle,
+                access_expires_at = GREATEST(access_expires_at, p_access)
+                WHERE tenant_id = p_tenant AND id = p_session;
+              IF p_successor IS NOT NULL THEN
+                INSERT INTO refresh_tokens (tenant_id, lookup_key, session_id, client_id, state, created_at, parent_key)
+                  VALUES (p_tenant, p_successor, p_session, p_successor_client, 'active', p_successor_created, p_successor_parent);
+              END IF;
+              RETURN 'applied';
+            END $$
+            """,
+        ],
+    ]
+}

@@ -1,0 +1,172 @@
+import Foundation
+import IdentityCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func createSession(_ s: Session, firstToken: RefreshTokenRecord?) async throws {
+        let logger = self.logger
+        try await inTenant(s.tenantID) { db in
+            try await db.query("""
+                INSERT INTO sessions (tenant_id, id, user_id, client_id, scopes, acr, amr, auth_time, created_at, last_used_at, idle_expires_at,
+                  absolute_expires_at, access_expires_at, status, revoked_at, dpop_jkt, ip, user_agent)
+                VALUES (\(s.tenantID), \(s.id), \(s.userID), \(s.clientID), \(s.scopes), \(s.acr.rawValue), \(s.amr), \(s.authTime), \(s.createdAt),
+                  \(s.lastUsedAt), \(s.idleExpiresAt), \(s.absoluteExpiresAt), \(s.accessExpiresAt), \(s.status.rawValue), \(s.revokedAt),
+                  \(s.dpopJKT), \(s.ip), \(s.userAgent))
+                """, logger: logger)
+            if let t = firstToken {
+                try await db.query("""
+                    INSERT INTO refresh_tokens (tenant_id, lookup_key, session_id, client_id, state, created_at, rotated_at, parent_key)
+                    VALUES (\(t.tenantID), \(t.lookupKey), \(t.sessionID), \(t.clientID), \(t.state.rawValue), \(t.createdAt), \(t.rotatedAt), \(t.parentKey))
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func session(tenantID: String, id: String) async throws -> Session? {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            try await db.rows("SELECT * FROM sessions WHERE tenant_id = \(tenantID) AND id = \(id)", logger: logger).first?.session(tenantID: tenantID)
+        }
+    }
+
+    public func liveSessions(tenantID: String, userID: String, now: Date) async throws -> [Session] {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            try await db.rows("""
+                SELECT * FROM sessions WHERE tenant_id = \(tenantID) AND user_id = \(userID) AND status = 'active'
+                  AND idle_expires_at > \(now) AND absolute_expires_at > \(now) ORDER BY created_at DESC, id DESC
+                """, logger: logger).map { try $0.session(tenantID: tenantID) }
+        }
+    }
+
+    /// Round trip 1 of the refresh grant.
+    public func refreshToken(tenantID: String, lookupKey: String) async throws -> (RefreshTokenRecord, Session)? {
+        guard let row = try await statement("SELECT * FROM identity_find_refresh(\(tenantID), \(lookupKey))").first.map(Row.init) else {
+            return nil
+        }
+        let token = try row.refreshToken(tenantID: tenantID)
+        return (token, try row.session(tenantID: tenantID, id: token.sessionID, prefix: "s_"))
+    }
+
+    /// Round trip 2 of the refresh grant: the compare-and-set in one statement (one transaction).
+    public func applyRefresh(_ w: RefreshWrite) async throws -> RefreshWriteResult {
+        let successor = w.successor
+        let rows = try await statement("""
+            SELECT identity_apply_refresh(\(w.tenantID), \(w.presentedKey), \(w.expectedState.rawValue), \(w.newState.rawValue), \(w.now),
+              \(w.sessionID), \(w.lastUsedAt), \(w.idleExpiresAt), \(w.accessExpiresAt), \(successor?.lookupKey), \(successor?.clientID),
+              \(successor?.createdAt), \(successor?.parentKey)) AS result
+            """)
+        switch try rows.first.map(Row.init)?.string("result") {
+        case "applied": return .applied
+        case "token_changed": return .tokenChanged
+        default: return .sessionNotLive
+        }
+    }
+
+    public func revokeSessions(tenantID: String, ids: [String], at now: Date) async throws -> [Session] {
+        guard !ids.isEmpty else { return [] }
+        return try await revoke(tenantID: tenantID, now: now) { db, logger in
+            try await db.rows("""
+                UPDATE sessions SET status = 'revoked', revoked_at = \(now)
+                WHERE tenant_id = \(tenantID) AND status = 'active' AND id = ANY(\(ids)) RETURNING *
+                """, logger: logger)
+        }
+    }
+
+    public func revokeUserSessions(tenantID: String, userID: String, at now: Date) async throws -> [Session] {
+        try await revoke(tenantID: tenantID, now: now) { db, logger in
+            try await db.rows("""
+                UPDATE sessions SET status = 'revoked', revoked_at = \(now)
+                WHERE tenant_id = \(tenantID) AND status = 'active' AND user_id = \(userID) RETURNING *
+                """, logger: logger)
+        }
+    }
+
+    public func revokeClientSessions(tenantID: String, clientID: String, at now: Date) async throws -> [Session] {
+        try await revoke(tenantID: tenantID, now: now) { db, logger in
+            try await db.rows("""
+                UPDATE sessions SET status = 'revoked', revoked_at = \(now)
+                WHERE tenant_id = \(tenantID) AND status = 'active' AND client_id = \(clientID) RETURNING *
+                """, logger: logger)
+        }
+    }
+
+    /// Marks sessions revoked with `mark` (an UPDATE … RETURNING *), then their refresh tokens, and records
+    /// their sids in the revocation list, in one transaction.
+    private func revoke(tenantID: String, now: Date,
+                        mark: @escaping @Sendable (PostgresConnection, Logger) async throws -> [Row]) async throws -> [Session] {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            let sessions = try await mark(db, logger).map { try $0.session(tenantID: tenantID) }.sorted { $0.id < $1.id }
+            guard !sessions.isEmpty else { return [] }
+            let ids = sessions.map(\.id)
+            try await db.query("""
+                UPDATE refresh_tokens SET state = 'revoked' WHERE tenant_id = \(tenantID) AND session_id = ANY(\(ids)) AND state <> 'revoked'
+                """, logger: logger)
+            try await db.query("""
+                INSERT INTO revocations (tenant_id, kind, value, expires_at)
+                SELECT \(tenantID), 'sid', id, until FROM unnest(\(ids)::text[], \(sessions.map(\.accessExpiresAt))::timestamptz[]) AS r(id, until)
+                ON CONFLICT (tenant_id, kind, value) DO UPDATE SET expires_at = GREATEST(revocations.expires_at, excluded.expires_at)
+                """, logger: logger)
+            return sessions
+        }
+    }
+
+    // MARK: revocations
+
+    public func addRevocation(_ r: Revocation) async throws {
+        let logger = self.logger
+        try await inTenant(r.tenantID) { db in
+            try await db.query("""
+                INSERT INTO revocations (tenant_id, kind, value, expires_at) VALUES (\(r.tenantID), \(r.kind.rawValue), \(r.value), \(r.expiresAt))
+                ON CONFLICT (tenant_id, kind, value) DO UPDATE SET expires_at = GREATEST(revocations.expires_at, excluded.expires_at)
+                """, logger: logger)
+        }
+    }
+
+    public func revocations(liveAt now: Date) async throws -> [Revocation] {
+        let logger = self.logger
+        return try await inTenant("*") { db in
+            try await db.rows("SELECT * FROM revocations WHERE expires_at > \(now)", logger: logger).map { try $0.revocation() }
+        }
+    }
+
+    public func isRevoked(tenantID: String, sid: String?, jti: String?, now: Date) async throws -> Bool {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            try await db.changed("""
+                SELECT 1 FROM revocations WHERE tenant_id = \(tenantID) AND expires_at > \(now)
+                  AND ((kind = 'sid' AND value = \(sid)) OR (kind = 'jti' AND value = \(jti))) LIMIT 1
+                """, logger: logger)
+        }
+    }
+
+    // MARK: purge
+
+    /// Deletes at most `batch` sessions that no token can need any more (revoked or expired, and past their
+    /// last access token's expiry) — their refresh tokens go by cascade — and `batch` expired revocations.
+    /// Short transactions that skip rows other transactions hold, so a purge never waits on or blocks traffic.
+    public func purgeExpired(now: Date, batch: Int) async throws -> Int {
+        let logger = self.logger
+        return try await inTenant("*") { db in
+            let tokens = try await db.rows("""
+                WITH doomed AS (
+                  SELECT tenant_id, id FROM sessions
+                  WHERE (status = 'revoked' OR idle_expires_at <= \(now) OR absolute_expires_at <= \(now)) AND access_expires_at <= \(now)
+                  LIMIT \(batch) FOR UPDATE SKIP LOCKED
+                ), gone AS (
+                  DELETE FROM sessions s USING doomed d WHERE s.tenant_id = d.tenant_id AND s.id = d.id RETURNING s.tenant_id, s.id
+                )
+                SELECT (SELECT count(*) FROM gone) AS sessions,
+                  (SELECT count(*) FROM refresh_tokens r JOIN gone g ON r.tenant_id = g.tenant_id AND r.session_id = g.id) AS tokens
+                """, logger: logger)
+            let revocations = try await db.rows("""
+                DELETE FROM revocations WHERE ctid IN (SELECT ctid FROM revocations WHERE expires_at <= \(now) LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+                RETURNING kind
+                """, logger: logger)
+            let sessions = try tokens.first?.cells["sessions"].decode(Int.self) ?? 0
+            let cascaded = try tokens.first?.cells["tokens"].decode(Int.self) ?? 0
+            return sessions + cascaded + revocations.count
+        }
+    }
+}

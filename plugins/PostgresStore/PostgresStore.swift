@@ -1,0 +1,187 @@
+import Foundation
+import IdentityCore
+import Logging
+import PostgresNIO
+
+/// The store protocols on PostgreSQL through postgres-nio's `PostgresClient` and its connection pool: the
+/// production backend, shared by every identityd node.
+///
+/// Each operation runs in its own transaction that first sets `app.tenant_id` (row-level security); the
+/// refresh grant's lookup and compare-and-set write are one server-side function call each. Connection and
+/// server failures surface as `StoreError.unavailable`, and an operation that cannot get a connection within
+/// `operationTimeout` fails instead of queueing, so requests fail fast while the database is down and the pool
+/// reconnects by itself when it returns.
+public final class PostgresStore: IdentityStore {
+    /// Where and how to connect, parsed from `postgres://user:password@host:port/database?options`.
+    public struct Settings: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String
+        /// `pool_size`: connections per node (default 16).
+        public var poolSize: Int = 16
+        /// `connect_timeout`: seconds to establish a connection (default 3).
+        public var connectTimeout: Int = 3
+        /// `operation_timeout`: seconds an operation may take in all, waiting for a connection included (default 5).
+        public var operationTimeout: Int = 5
+        /// `sslmode`: `disable` (default) or `require`.
+        public var requireTLS = false
+
+        public init(url: String) throws {
+            guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+                  let host = components.host, !host.isEmpty else {
+                throw StoreError.unavailable("IDENTITY_STORE must look like postgres://user:password@host:5432/database")
+            }
+            self.host = host
+            port = components.port ?? 5432
+            username = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+            password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+            let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            database = path.isEmpty ? username : path
+            for item in components.queryItems ?? [] {
+                let value = item.value ?? ""
+                func number(_ range: ClosedRange<Int>) throws -> Int {
+                    guard let number = Int(value), range.contains(number) else {
+                        throw StoreError.unavailable("store URL option \(item.name) must be a number in \(range)")
+                    }
+                    return number
+                }
+                switch item.name {
+                case "pool_size": poolSize = try number(1...1000)
+                case "connect_timeout": connectTimeout = try number(1...300)
+                case "operation_timeout": operationTimeout = try number(1...600)
+                case "sslmode": requireTLS = value == "require" || value == "verify-full"
+                default: throw StoreError.unavailable("unknown store URL option \(item.name)")
+                }
+            }
+        }
+    }
+
+    let client: PostgresClient
+    let logger: Logger
+    let settings: Settings
+    private let runner: Task<Void, Never>
+
+    /// Connects a pool to the database of `url`; the pool runs until `close()`.
+    public static func connect(url: String, logger: Logger = Logger(label: "identityd.postgres")) throws -> PostgresStore {
+        let settings = try Settings(url: url)
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: settings.requireTLS ? .require(.makeClientConfiguration()) : .disable)
+        configuration.options.maximumConnections = settings.poolSize
+        configuration.options.minimumConnections = 0
+        configuration.options.connectTimeout = .seconds(settings.connectTimeout)
+        return PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, settings: settings)
+    }
+
+    private init(client: PostgresClient, logger: Logger, settings: Settings) {
+        self.client = client
+        self.logger = logger
+        self.settings = settings
+        runner = Task { await client.run() }
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    public func ping() async throws {
+        try await reportingOutages { _ = try await self.client.query("SELECT 1", logger: self.logger).collect() }
+    }
+
+    // MARK: running queries
+
+    /// Runs `body` in a transaction whose `app.tenant_id` is `tenantID` (`"*"`: every tenant).
+    func inTenant<T: Sendable>(_ tenantID: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await reportingOutages {
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(tenantID), true)", logger: self.logger)
+                return try await body(connection)
+            }
+        }
+    }
+
+    /// Runs one statement that sets its tenant itself (the refresh functions).
+    func statement(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await reportingOutages { try await self.client.query(query, logger: self.logger).collect() }
+    }
+
+    /// Runs `body` within `operationTimeout`, reporting database and connection failures as
+    /// `StoreError.unavailable` (a unique violation as `StoreError.conflict`).
+    func reportingOutages<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = settings.operationTimeout
+        do {
+            return try await withThrowingTaskGroup(of: T.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeout))
+                    throw StoreError.unavailable("postgres: no answer within \(timeout) s")
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError as? StoreError { throw inner }
+            if let inner = error.closureError as? PSQLError { throw Self.storeError(inner) }
+            throw StoreError.unavailable("postgres: transaction failed")
+        } catch let error as PSQLError {
+            throw Self.storeError(error)
+        } catch let error as StoreError {
+            throw error
+        } catch is CancellationError {
+            throw StoreError.unavailable("postgres: cancelled")
+        } catch {
+            throw StoreError.unavailable("postgres: \(error)")
+        }
+    }
+
+    /// A server error as the store contract reports it: a unique violation is a conflict named like the other
+    /// plugins name it; anything else means the database cannot serve. (No bound values: they may be secrets.)
+    static func storeError(_ error: PSQLError) -> StoreError {
+        guard error.serverInfo?[.sqlState] == "23505" else {
+            return .unavailable("postgres: \(error.code) \(error.serverInfo?[.sqlState] ?? "") \(error.serverInfo?[.message] ?? "")")
+        }
+        switch error.serverInfo?[.tableName] {
+        case "tenants": return .conflict("tenant")
+        case "clients": return .conflict("client")
+        case "users": return .conflict("username")
+        default: return .conflict(error.serverInfo?[.constraintName] ?? "unique")
+        }
+    }
+
+    // MARK: migrations
+
+    public func migrate() async throws {
+        try await reportingOutages {
+            try await self.client.withConnection { connection in
+                // One node migrates at a time; the others wait, then find nothing left to do.
+                try await connection.query("SELECT pg_advisory_lock(727274001)", logger: self.logger)
+                do {
+                    try await self.applyMigrations(on: connection)
+                    try await connection.query("SELECT pg_advisory_unlock(727274001)", logger: self.logger)
+                } catch {
+                    _ = try? await connection.query("SELECT pg_advisory_unlock(727274001)", logger: self.logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    private func applyMigrations(on connection: PostgresConnection) async throws {
+        try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)",
+                                   logger: logger)
+        let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations", logger: logger).collect()
+        let current = try rows.first?.makeRandomAccess()["v"].decode(Int.self) ?? 0
+        let known = PostgresSchema.migrations.count
+        guard current <= known else { throw StoreError.schemaTooNew(found: current, known: known) }
+        for (index, statements) in PostgresSchema.migrations.enumerated() where index + 1 > current {
+            try await connection.withTransaction(logger: logger) { connection in
+                for sql in statements { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: self.logger) }
+                try await connection.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(index + 1), now())", logger: self.logger)
+            }
+            logger.notice("applied schema migration", metadata: ["version": "\(index + 1)"])
+        }
+    }
+}

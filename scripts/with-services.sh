@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs a command with throw-away servers on 127.0.0.1: a PostgreSQL cluster in a temp dir on a free port.
+# Exports IDENTITY_TEST_POSTGRES_URL (role `identityd`: LOGIN CREATEDB, not a superuser, so row-level
+# security applies to it) and stops everything when the command ends.
+# Usage: scripts/with-services.sh COMMAND [ARGS...]
+set -euo pipefail
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+run_as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
+  echo "with-services: PostgreSQL server binaries not found (apt-get install postgresql)" >&2
+  exit 1
+fi
+
+workdir=$(mktemp -d /tmp/identityd-services.XXXXXX)
+chmod 755 "$workdir"
+[ "$(id -u)" -eq 0 ] && chown postgres "$workdir"
+pg_port=$(free_port)
+
+cleanup() {
+  run_as_postgres "$PGBIN/pg_ctl" -D "$workdir/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+run_as_postgres "$PGBIN/initdb" -D "$workdir/pg" -U postgres -A trust --no-sync -E UTF8 >/dev/null
+run_as_postgres "$PGBIN/pg_ctl" -D "$workdir/pg" -l "$workdir/pg.log" -w -t 60 \
+  -o "-k $workdir -h 127.0.0.1 -p $pg_port -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+  -c "CREATE ROLE identityd LOGIN CREATEDB PASSWORD 'identityd'" \
+  -c "CREATE DATABASE identityd OWNER identityd" >/dev/null
+export IDENTITY_TEST_POSTGRES_URL="postgres://identityd:identityd@127.0.0.1:$pg_port/identityd"
+export IDENTITY_TEST_POSTGRES_BIN="$PGBIN"
+export IDENTITY_TEST_POSTGRES_DATA="$workdir/pg"
+echo "with-services: PostgreSQL on 127.0.0.1:$pg_port"
+
+set +e
+"$@"
+status=$?
+set -e
+exit $status
