@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IdentityCore
 import Logging
+import PostgresStore
 import SQLiteStore
 
 /// Start-up work shared by the commands: logging, secrets on disk, opening the store, assembling the runtime.
@@ -51,14 +52,18 @@ enum Bootstrap {
         return token
     }
 
-    /// Opens the configured store and brings its schema up to date (`migrate: false` only checks it).
-    static func openStore(_ configuration: Configuration, logger: Logger, migrate: Bool = true) async throws -> any IdentityStore {
+    /// Opens the configured store and brings its schema up to date; refuses a schema newer than this binary.
+    static func openStore(_ configuration: Configuration, logger: Logger) async throws -> any IdentityStore {
         let store: any IdentityStore
         if let path = configuration.sqlitePath {
             guard !path.isEmpty else { throw ValidationError("IDENTITY_STORE sqlite:// needs a path, e.g. sqlite://./data/identity.db") }
             store = try await SQLiteStore.open(path: path, logger: logger)
         } else if configuration.store.hasPrefix("postgres://") || configuration.store.hasPrefix("postgresql://") {
-            throw ValidationError("this build has no PostgreSQL store yet; use IDENTITY_STORE=sqlite://PATH")
+            do {
+                store = try PostgresStore.connect(url: configuration.store, logger: logger)
+            } catch let error as StoreError {
+                throw ValidationError("\(error)")
+            }
         } else {
             throw ValidationError("IDENTITY_STORE must start with sqlite:// or postgres://")
         }
@@ -67,6 +72,9 @@ enum Bootstrap {
         } catch StoreError.schemaTooNew(let found, let known) {
             try? await store.close()
             throw ValidationError("the database schema is version \(found) but this identityd knows only up to \(known): upgrade identityd")
+        } catch StoreError.unavailable(let reason) {
+            try? await store.close()
+            throw ValidationError("the store cannot be reached: \(reason)")
         }
         return store
     }

@@ -2,15 +2,16 @@ import Foundation
 import IdentityCore
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The store protocols on PostgreSQL through postgres-nio's `PostgresClient` and its connection pool: the
 /// production backend, shared by every identityd node.
 ///
 /// Each operation runs in its own transaction that first sets `app.tenant_id` (row-level security); the
 /// refresh grant's lookup and compare-and-set write are one server-side function call each. Connection and
-/// server failures surface as `StoreError.unavailable`, and an operation that cannot get a connection within
-/// `operationTimeout` fails instead of queueing, so requests fail fast while the database is down and the pool
-/// reconnects by itself when it returns.
+/// server failures surface as `StoreError.unavailable`; an operation that gets no answer within
+/// `operationTimeout` fails instead of queueing, and after such a failure operations fail at once for a short
+/// back-off, so requests fail fast while the database is down and the pool reconnects by itself when it returns.
 public final class PostgresStore: IdentityStore {
     /// Where and how to connect, parsed from `postgres://user:password@host:port/database?options`.
     public struct Settings: Sendable, Equatable {
@@ -62,6 +63,8 @@ public final class PostgresStore: IdentityStore {
     let logger: Logger
     let settings: Settings
     private let runner: Task<Void, Never>
+    /// Until when operations fail at once, after the database failed to answer.
+    private let outage = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Connects a pool to the database of `url`; the pool runs until `close()`.
     public static func connect(url: String, logger: Logger = Logger(label: "identityd.postgres")) throws -> PostgresStore {
@@ -82,9 +85,16 @@ public final class PostgresStore: IdentityStore {
         runner = Task { await client.run() }
     }
 
+    /// Stops the pool. Waits at most a few seconds for it to wind down (it may be retrying a dead server).
     public func close() async throws {
         runner.cancel()
-        _ = await runner.value
+        let runner = self.runner
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await runner.value }
+            group.addTask { try? await Task.sleep(for: .seconds(3)) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     public func ping() async throws {
@@ -108,32 +118,79 @@ public final class PostgresStore: IdentityStore {
         try await reportingOutages { try await self.client.query(query, logger: self.logger).collect() }
     }
 
-    /// Runs `body` within `operationTimeout`, reporting database and connection failures as
-    /// `StoreError.unavailable` (a unique violation as `StoreError.conflict`).
-    func reportingOutages<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let timeout = settings.operationTimeout
+    /// Runs `body` within `operationTimeout` (`bounded: false`: however long it takes), reporting database and
+    /// connection failures as `StoreError.unavailable` (a unique violation as `StoreError.conflict`).
+    ///
+    /// Fails fast while the database is away: the deadline answers the caller even if the operation is stuck
+    /// in a pool or on a half-dead connection (it is cancelled and left to finish in the background), and after
+    /// a connection failure or a missed deadline every operation fails at once for `outageBackoff`, instead
+    /// of each request waiting out its own timeout. A server error with an SQLSTATE does not count: the
+    /// database answered.
+    func reportingOutages<T: Sendable>(bounded: Bool = true, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        if let until = outage.withLock({ $0 }), ContinuousClock.now < until {
+            throw StoreError.unavailable("postgres: unavailable (backing off after a failure)")
+        }
         do {
-            return try await withThrowingTaskGroup(of: T.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(timeout))
-                    throw StoreError.unavailable("postgres: no answer within \(timeout) s")
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            return try await bounded ? Self.withDeadline(.seconds(settings.operationTimeout), body) : body()
         } catch let error as PostgresTransactionError {
             if let inner = error.closureError as? StoreError { throw inner }
-            if let inner = error.closureError as? PSQLError { throw Self.storeError(inner) }
-            throw StoreError.unavailable("postgres: transaction failed")
+            if let inner = error.closureError as? PSQLError { throw report(Self.storeError(inner), answered: inner.serverInfo != nil) }
+            throw report(.unavailable("postgres: transaction failed"), answered: false)
         } catch let error as PSQLError {
-            throw Self.storeError(error)
+            throw report(Self.storeError(error), answered: error.serverInfo != nil)
         } catch let error as StoreError {
             throw error
         } catch is CancellationError {
             throw StoreError.unavailable("postgres: cancelled")
+        } catch let error as DeadlineExceeded {
+            throw report(.unavailable("postgres: no answer within \(error.seconds) s"), answered: false)
         } catch {
-            throw StoreError.unavailable("postgres: \(error)")
+            throw report(.unavailable("postgres: \(error)"), answered: false)
+        }
+    }
+
+    /// Starts the back-off when the database did not answer at all.
+    private func report(_ error: StoreError, answered: Bool) -> StoreError {
+        if !answered { outage.withLock { $0 = ContinuousClock.now + Self.outageBackoff } }
+        return error
+    }
+
+    static let outageBackoff = Duration.milliseconds(500)
+
+    struct DeadlineExceeded: Error { let seconds: Int }
+
+    /// `body`'s result, or `DeadlineExceeded` once `timeout` has passed, whichever comes first. Unlike a task
+    /// group, this does not wait for a body that ignores cancellation.
+    static func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let race = DeadlineRace<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.pending.withLock { $0 = continuation }
+            let work = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await body()) } catch { result = .failure(error) }
+                race.timer.withLock { $0?.cancel() }
+                race.take()?.resume(with: result)
+            }
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                guard !Task.isCancelled, let waiting = race.take() else { return }
+                work.cancel()
+                waiting.resume(throwing: DeadlineExceeded(seconds: Int(timeout.components.seconds)))
+            }
+            race.timer.withLock { $0 = timer }
+        }
+    }
+
+    /// The caller waiting on `withDeadline`, resumed by whichever of the work and the timer ends first.
+    final class DeadlineRace<T: Sendable>: Sendable {
+        let pending = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        let timer = Mutex<Task<Void, Never>?>(nil)
+
+        func take() -> CheckedContinuation<T, any Error>? {
+            pending.withLock { pending in
+                defer { pending = nil }
+                return pending
+            }
         }
     }
 
@@ -154,7 +211,7 @@ public final class PostgresStore: IdentityStore {
     // MARK: migrations
 
     public func migrate() async throws {
-        try await reportingOutages {
+        try await reportingOutages(bounded: false) {
             try await self.client.withConnection { connection in
                 // One node migrates at a time; the others wait, then find nothing left to do.
                 try await connection.query("SELECT pg_advisory_lock(727274001)", logger: self.logger)
