@@ -20,17 +20,34 @@ chmod 755 "$workdir"
 pg_port=$(free_port)
 
 cleanup() {
+  # Servers a killed test run left behind carry IDENTITYD_TEST_RUN=$workdir in their environment.
+  for environ in /proc/[0-9]*/environ; do
+    if tr '\0' '\n' 2>/dev/null < "$environ" | grep -qx "IDENTITYD_TEST_RUN=$workdir"; then
+      pid=${environ#/proc/}; pid=${pid%/environ}
+      [ "$pid" != "$$" ] && kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
   run_as_postgres "$PGBIN/pg_ctl" -D "$workdir/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$workdir"
 }
 trap cleanup EXIT
 
 run_as_postgres "$PGBIN/initdb" -D "$workdir/pg" -U postgres -A trust --no-sync -E UTF8 >/dev/null
-run_as_postgres "$PGBIN/pg_ctl" -D "$workdir/pg" -l "$workdir/pg.log" -w -t 60 \
-  -o "-k $workdir -h 127.0.0.1 -p $pg_port -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+# Settings live in the cluster's config so that a test can stop and start it (pg_ctl start) unchanged.
+cat >> "$workdir/pg/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$workdir'
+max_connections = 300
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+run_as_postgres "$PGBIN/pg_ctl" -D "$workdir/pg" -l "$workdir/pg.log" -w -t 60 start >/dev/null
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
   -c "CREATE ROLE identityd LOGIN CREATEDB PASSWORD 'identityd'" \
   -c "CREATE DATABASE identityd OWNER identityd" >/dev/null
+export IDENTITYD_TEST_RUN="$workdir"
 export IDENTITY_TEST_POSTGRES_URL="postgres://identityd:identityd@127.0.0.1:$pg_port/identityd"
 export IDENTITY_TEST_POSTGRES_BIN="$PGBIN"
 export IDENTITY_TEST_POSTGRES_DATA="$workdir/pg"

@@ -63,9 +63,12 @@ final class ServerProcess: @unchecked Sendable {
     /// Sends SIGTERM and returns the exit status.
     func stop() async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        for _ in 0..<300 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+            return -9
+        }
         return process.terminationStatus
     }
 
@@ -108,15 +111,19 @@ enum HTTP {
     }
 
     static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Response {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
+            Thread.detachNewThread { continuation.resume(with: Result { try sendBlocking(method, url, headers: headers, body: body) }) }
+        }
+    }
+
+    /// `send` on the calling thread (for load generators that run on threads of their own).
+    static func sendBlocking(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) throws -> Response {
         guard let components = URLComponents(string: url), let port = components.port else { throw E2EError("bad URL \(url)") }
         let target = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body?.count ?? 0)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let request = Data((head + "\r\n").utf8) + (body ?? Data())
-        let raw = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
-            Thread.detachNewThread { continuation.resume(with: Result { try exchange(request, port: port) }) }
-        }
-        return try parse(raw)
+        return try parse(try exchange(request, port: port))
     }
 
     private static func exchange(_ request: Data, port: Int) throws -> Data {
