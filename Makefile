@@ -1,8 +1,8 @@
 # identityd: `make run` to try it, `make test` to prove it. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-RUN_PACKAGES := curl jq ca-certificates
-TEST_PACKAGES := curl ca-certificates postgresql postgresql-client python3
+RUN_PACKAGES := curl jq ca-certificates pkg-config libhiredis-dev
+TEST_PACKAGES := curl ca-certificates pkg-config libhiredis-dev postgresql postgresql-client redis-server redis-tools nginx python3
 
 .PHONY: run build release test test-unit clean
 

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
     ],
     targets: [
         // The domain: no networking, no SQL, no Hummingbird.
@@ -47,6 +48,7 @@ let package = Package(
                 "IdentityHTTP",
                 "SQLiteStore",
                 "PostgresStore",
+                "RedisCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -68,6 +70,23 @@ let package = Package(
             ],
             path: "plugins/PostgresStore"
         ),
+        // hiredis from Debian's libhiredis-dev: there is no Swift Redis client here.
+        .systemLibrary(
+            name: "CHiredis",
+            path: "plugins/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "RedisCache",
+            dependencies: [
+                "IdentityCore",
+                "CHiredis",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "plugins/RedisCache"
+        ),
         .target(
             name: "MemoryStore",
             dependencies: ["IdentityCore"],
@@ -80,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: [
-                "IdentityCore", "MemoryStore", "SQLiteStore", "PostgresStore",
+                "IdentityCore", "MemoryStore", "SQLiteStore", "PostgresStore", "RedisCache",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -45,6 +45,8 @@ enum Rendering {
             headers[.wwwAuthenticate] = "Bearer error=\"insufficient_scope\", scope=\"\(scope)\""
         case .temporarilyUnavailable:
             headers[.retryAfter] = "1"
+        case .rateLimited(let retryAfter, _):
+            headers[.retryAfter] = "\(retryAfter)"
         default:
             break
         }

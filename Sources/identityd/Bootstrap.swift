@@ -3,6 +3,7 @@ import Foundation
 import IdentityCore
 import Logging
 import PostgresStore
+import RedisCache
 import SQLiteStore
 
 /// Start-up work shared by the commands: logging, secrets on disk, opening the store, assembling the runtime.
@@ -79,15 +80,25 @@ enum Bootstrap {
         return store
     }
 
-    static func runtime(_ configuration: Configuration, store: any IdentityStore, logger: Logger) throws -> IdentityRuntime {
-        guard configuration.cache == nil || configuration.cache == "memory" else {
-            throw ValidationError("this build has no Redis cache yet; leave IDENTITY_CACHE unset for the in-process cache")
+    /// The configured cache: Redis for `redis://` URLs, nil for the in-process default.
+    static func openCache(_ configuration: Configuration, logger: Logger) throws -> RedisCache? {
+        guard let url = configuration.cache, url != "memory", !url.isEmpty else { return nil }
+        do {
+            return try RedisCache.connect(url: url, logger: logger)
+        } catch let error as RedisError {
+            throw ValidationError(error.description)
         }
+    }
+
+    static func runtime(_ configuration: Configuration, store: any IdentityStore, cache: RedisCache? = nil, logger: Logger) throws -> IdentityRuntime {
         let random = SystemRandomSource()
         return try IdentityRuntime(
             store: store, clock: SystemClock(), random: random,
             hasher: PasswordHasher(parameters: .init(logN: configuration.passwordHashCost), random: random),
             masterKey: try masterKey(configuration, logger: logger), publicURL: configuration.publicURL,
-            revocationCache: InProcessRevocationCache(), log: LogSink(logger))
+            revocationCache: cache.map { LayeredRevocationCache(shared: $0.revocations) } ?? InProcessRevocationCache(),
+            bus: cache?.bus ?? LocalInvalidationBus(),
+            limits: cache.map { FallbackRateLimitCounters(primary: $0.counters) } ?? InProcessRateLimitCounters(),
+            log: LogSink(logger))
     }
 }

@@ -86,13 +86,17 @@ func withAdministration(_ options: ConfigurationOptions, _ body: (Administration
     let configuration = try options.resolve()
     let logger = Bootstrap.logger(configuration)
     let store = try await Bootstrap.openStore(configuration, logger: logger)
+    // With Redis configured, changes are announced to running nodes on the invalidation bus.
+    let cache = try Bootstrap.openCache(configuration, logger: logger)
     do {
-        let runtime = try Bootstrap.runtime(configuration, store: store, logger: logger)
+        let runtime = try Bootstrap.runtime(configuration, store: store, cache: cache, logger: logger)
         try await body(Administration(runtime: runtime, operatorKey: UUID().uuidString))
         await runtime.audit.flush()
     } catch let error as AdminError {
+        await cache?.close()
         try? await store.close()
         throw ValidationError(error.message)
     }
+    await cache?.close()
     try await store.close()
 }

@@ -3,6 +3,7 @@ import Foundation
 import IdentityCore
 import IdentityHTTP
 import Logging
+import RedisCache
 import ServiceLifecycle
 
 /// `identityd serve`: the server, until SIGTERM or SIGINT, then a graceful shutdown that finishes requests
@@ -17,11 +18,19 @@ struct Serve: AsyncParsableCommand {
         let logger = Bootstrap.logger(configuration)
         let adminToken = try Bootstrap.adminToken(configuration, logger: logger)
         let store = try await Bootstrap.openStore(configuration, logger: logger)
-        let runtime = try Bootstrap.runtime(configuration, store: store, logger: logger)
-        try await runtime.revocations.warm(now: runtime.clock.now())
+        let cache = try Bootstrap.openCache(configuration, logger: logger)
+        let runtime = try Bootstrap.runtime(configuration, store: store, cache: cache, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let cache {
+            // Redis fills its revocation list from the store itself (and again after every outage).
+            cache.bus.start { invalidation in runtime.apply(invalidation ?? .tenant(nil)) }
+            services.append(.init(service: RedisCacheService(cache: cache, runtime: runtime)))
+        } else {
+            try await runtime.revocations.warm(now: runtime.clock.now())
+        }
         let administration = Administration(runtime: runtime, operatorKey: adminToken)
         let router = IdentityApplication.router(runtime: runtime, administration: administration,
-                                                readiness: StoreReadiness(store: store), trustForwardedFor: configuration.trustForwardedFor)
+                                                readiness: StoreReadiness(store: store, cache: cache), trustForwardedFor: configuration.trustForwardedFor)
         let app = IdentityApplication.make(
             router: router,
             settings: .init(host: configuration.host, port: configuration.port, trustForwardedFor: configuration.trustForwardedFor),
@@ -37,25 +46,42 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("identityd starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "public_url": .string(configuration.publicURL),
-            "store": .string(configuration.sqlitePath.map { "sqlite:\($0)" } ?? "postgres"), "cache": "in-process",
+            "store": .string(configuration.sqlitePath.map { "sqlite:\($0)" } ?? "postgres"),
+            "cache": .string(cache.map { "redis:\($0.client.settings.host):\($0.client.settings.port)" } ?? "in-process"),
         ])
         // Shut down in reverse order: the server first, then the flusher writes what requests left behind.
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: purger), .init(service: auditFlusher), .init(service: app)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        services += [.init(service: purger), .init(service: auditFlusher), .init(service: app)]
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await runtime.audit.flush()
+        await cache?.close()
         try await store.close()
         logger.info("identityd stopped")
     }
 }
 
-/// `/readyz` for a store and the in-process cache.
+/// `/readyz`: ready when the store answers, degraded when it does but Redis does not (or its revocation
+/// list is being refilled), unavailable (503) when the store does not answer.
 struct StoreReadiness: ReadinessProbe {
     let store: any IdentityStore
+    let cache: RedisCache?
     func readiness() async throws -> Readiness {
         try await store.ping()
-        return .ready
+        return cache.map { $0.isHealthy ? .ready : .degraded } ?? .ready
+    }
+}
+
+/// Keeps the Redis revocation list complete while the server runs (see `RedisCache.run`).
+struct RedisCacheService: Service {
+    let cache: RedisCache
+    let runtime: IdentityRuntime
+
+    func run() async throws {
+        let runtime = self.runtime
+        await cancelWhenGracefulShutdown {
+            await cache.run(live: { try await runtime.store.revocations(liveAt: runtime.clock.now()) },
+                            resynchronised: { runtime.apply(.tenant(nil)) })
+        }
     }
 }
 

@@ -86,7 +86,7 @@ public struct RefreshTokenRecord: Sendable, Equatable {
 }
 
 /// A revoked session id or access-token id, kept until the last token it covers has expired.
-public struct Revocation: Sendable, Equatable, Hashable {
+public struct Revocation: Sendable, Equatable, Hashable, Codable {
     public enum Kind: String, Sendable, Codable { case session = "sid", token = "jti" }
 
     public var tenantID: String

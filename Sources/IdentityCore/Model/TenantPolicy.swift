@@ -23,6 +23,7 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
     public var signingAlg: SigningAlgorithm = .es256
     public var stepUp: [StepUpRule] = []
     public var dpop: DPoPRequirement = .optional
+    public var rateLimit = RateLimitPolicy()
 
     public init() {}
 
@@ -36,6 +37,25 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
         case signingAlg = "signing_alg"
         case stepUp = "step_up"
         case dpop
+        case rateLimit = "rate_limit"
+    }
+
+    /// Decodes a stored policy; fields it lacks (written by an older version) take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func field<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        }
+        try field(.accessTokenTTL, &accessTokenTTL)
+        try field(.refreshTokenFormat, &refreshTokenFormat)
+        try field(.refreshTokenRotation, &refreshTokenRotation)
+        try field(.refreshReuseGrace, &refreshReuseGrace)
+        try field(.sessionIdleTTL, &sessionIdleTTL)
+        try field(.sessionMaxTTL, &sessionMaxTTL)
+        try field(.signingAlg, &signingAlg)
+        try field(.stepUp, &stepUp)
+        try field(.dpop, &dpop)
+        try field(.rateLimit, &rateLimit)
     }
 
     /// The largest duration a policy accepts: ten years.
@@ -76,6 +96,7 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
             }
             dpop = requirement
         }
+        if let limits = try body.object(CodingKeys.rateLimit.rawValue) { rateLimit = try RateLimitPolicy(validating: limits) }
         guard sessionIdleTTL <= sessionMaxTTL else {
             throw AdminError.invalidField("session_idle_ttl", "must not exceed session_max_ttl")
         }
@@ -87,6 +108,54 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
     /// How long a retired signing key must stay in the JWKS: until every token it may have signed has expired.
     public var keyVerificationWindow: Int {
         refreshTokenFormat == .jwt ? max(accessTokenTTL, sessionMaxTTL) : accessTokenTTL
+    }
+}
+
+/// How much the token endpoint takes (DESIGN.md is silent; docs/decisions.md 18). Counted per node without
+/// Redis, across nodes with it. A limit of 0 turns that limit off.
+public struct RateLimitPolicy: Sendable, Equatable, Codable {
+    /// Token requests one client may make per `window`.
+    public var tokenRequestsPerClient: Int = 60_000
+    /// Token requests one client IP address may make per `window`.
+    public var tokenRequestsPerIP: Int = 60_000
+    /// The counting window of the two limits above, seconds.
+    public var window: Int = 60
+    /// Failed password attempts for one username within `failedLoginWindow` before password grants for it
+    /// are refused.
+    public var failedLoginsPerUser: Int = 10
+    public var failedLoginWindow: Int = 900
+    /// The refusal after reaching `failedLoginsPerUser`, seconds; doubled by each further failure, at most an hour.
+    public var failedLoginBackoff: Int = 30
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case tokenRequestsPerClient = "token_requests_per_client"
+        case tokenRequestsPerIP = "token_requests_per_ip"
+        case window
+        case failedLoginsPerUser = "failed_logins_per_user"
+        case failedLoginWindow = "failed_login_window"
+        case failedLoginBackoff = "failed_login_backoff"
+    }
+
+    static let maxBackoff = 3600
+
+    init(validating body: JSONObjectReader) throws {
+        try body.rejectUnknown(Set(CodingKeys.allCases.map(\.rawValue)))
+        let counts = 0...100_000_000, seconds = 1...86_400
+        if let value = try body.integer(CodingKeys.tokenRequestsPerClient.rawValue, in: counts) { tokenRequestsPerClient = value }
+        if let value = try body.integer(CodingKeys.tokenRequestsPerIP.rawValue, in: counts) { tokenRequestsPerIP = value }
+        if let value = try body.integer(CodingKeys.window.rawValue, in: seconds) { window = value }
+        if let value = try body.integer(CodingKeys.failedLoginsPerUser.rawValue, in: 0...1000) { failedLoginsPerUser = value }
+        if let value = try body.integer(CodingKeys.failedLoginWindow.rawValue, in: seconds) { failedLoginWindow = value }
+        if let value = try body.integer(CodingKeys.failedLoginBackoff.rawValue, in: 1...Self.maxBackoff) { failedLoginBackoff = value }
+    }
+
+    /// How long password grants for a username are refused after its `failures`-th failure (nil: not yet).
+    func lockout(afterFailures failures: Int) -> Int? {
+        guard failedLoginsPerUser > 0, failures >= failedLoginsPerUser else { return nil }
+        let doublings = min(failures - failedLoginsPerUser, 20)
+        return min(failedLoginBackoff << doublings, Self.maxBackoff)
     }
 }
 

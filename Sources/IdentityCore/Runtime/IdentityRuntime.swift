@@ -1,10 +1,12 @@
 import Foundation
 import Synchronization
 
-/// A change other nodes must apply: drop cached tenant data.
-public enum Invalidation: Sendable, Equatable {
-    /// Tenant record, policy or keys changed (nil: every tenant).
+/// A change other nodes must apply.
+public enum Invalidation: Sendable, Equatable, Codable {
+    /// Tenant record, policy or keys changed: drop cached tenant data (nil: every tenant).
     case tenant(String?)
+    /// Sessions or tokens were revoked (and written to the store and the shared cache): remember them.
+    case revocations([Revocation])
 }
 
 /// Carries invalidations to every node (Redis pub/sub when configured). The local node applies its own
@@ -32,12 +34,13 @@ public struct IdentityRuntime: Sendable {
     public let revocations: RevocationList
     public let audit: AuditLog
     public let bus: any InvalidationBus
+    public let limits: any RateLimitCounters
     public let log: LogSink
     let verifiedSecrets = VerifiedSecretCache()
 
     public init(store: any IdentityStore, clock: any IdentityClock, random: any RandomSource, hasher: PasswordHasher, masterKey: [UInt8],
                 publicURL: String, revocationCache: any RevocationCache, bus: any InvalidationBus = LocalInvalidationBus(),
-                log: LogSink, tenantCacheTTL: TimeInterval = 30) throws {
+                limits: any RateLimitCounters = InProcessRateLimitCounters(), log: LogSink, tenantCacheTTL: TimeInterval = 30) throws {
         self.store = store
         self.clock = clock
         self.random = random
@@ -45,9 +48,10 @@ public struct IdentityRuntime: Sendable {
         self.box = try SecretBox(masterKey: masterKey)
         self.keys = SigningKeyFactory(box: box, random: random)
         self.directory = TenantDirectory(store: store, box: box, clock: clock, publicURL: publicURL, ttl: tenantCacheTTL)
-        self.revocations = RevocationList(store: store, cache: revocationCache, logger: log)
+        self.revocations = RevocationList(store: store, cache: revocationCache, bus: bus, logger: log)
         self.audit = AuditLog(store: store, logger: log)
         self.bus = bus
+        self.limits = limits
         self.log = log
     }
 
@@ -61,6 +65,7 @@ public struct IdentityRuntime: Sendable {
     public func apply(_ invalidation: Invalidation) {
         switch invalidation {
         case .tenant(let id): directory.invalidate(id)
+        case .revocations(let list): revocations.cache.learn(list)
         }
     }
 

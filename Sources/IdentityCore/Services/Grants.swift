@@ -6,7 +6,10 @@ extension IdentityRuntime {
         let grantType = try request.required("grant_type")
         guard let grant = GrantType(rawValue: grantType), grant != .authorizationCode else { throw OAuthError.unsupportedGrantType }
         let context = try await activeTenant(tenantID)
+        let limits = context.policy.rateLimit
+        try await checkTokenRequestLimit("ip", request.origin.ip, policy: limits, tenantID: tenantID)
         let client = try await authenticateClient(request.client, in: context, origin: request.origin)
+        try await checkTokenRequestLimit("client", client.id, policy: limits, tenantID: tenantID)
         guard client.grantTypes.contains(grant) else { throw OAuthError.unauthorizedClient(reason: "grant_not_allowed") }
         switch grant {
         case .password: return try await passwordGrant(request, client: client, context: context)
@@ -58,16 +61,25 @@ extension IdentityRuntime {
                                     ip: request.origin.ip, userAgent: request.origin.userAgent, detail: reason))
             return OAuthError.invalidGrant(reason: reason)
         }
+        let limits = context.policy.rateLimit
+        try await checkLoginLockout(tenantID: tenantID, username: username, policy: limits)
         let user = username.utf8.count <= 200 ? try await store.user(tenantID: tenantID, username: username) : nil
         let passwordMatches = await hasher.verify(password, against: user?.passwordHash ?? decoyHash)
-        guard let user, passwordMatches else { throw loginFailed(user == nil ? "unknown_user" : "wrong_password", user: user?.id) }
+        guard let user, passwordMatches else {
+            await recordLoginFailure(tenantID: tenantID, username: username, policy: limits)
+            throw loginFailed(user == nil ? "unknown_user" : "wrong_password", user: user?.id)
+        }
 
         var level = AuthenticationLevel.pwd
         if let otp = request.parameters["otp"] {
             guard let sealed = user.sealedTOTPSecret else { throw loginFailed("otp_not_enrolled", user: user.id) }
-            guard TOTP(secret: try box.open(sealed)).verify(otp, at: now) else { throw loginFailed("wrong_otp", user: user.id) }
+            guard TOTP(secret: try box.open(sealed)).verify(otp, at: now) else {
+                await recordLoginFailure(tenantID: tenantID, username: username, policy: limits)
+                throw loginFailed("wrong_otp", user: user.id)
+            }
             level = .mfa
         }
+        await recordLoginSuccess(tenantID: tenantID, username: username, policy: limits)
 
         let scopes = try grantableScopes(requested: try request.scopes(), allowed: client.scopes, acr: level, authTime: now,
                                          now: now, policy: context.policy, context: context, client: client, userID: user.id, origin: request.origin)

@@ -18,6 +18,8 @@ public enum OAuthError: Error, Sendable, Equatable {
     case insufficientScope(scope: String)
     /// The backing store or a dependency is down; the request may be retried.
     case temporarilyUnavailable
+    /// A rate limit of the tenant's policy was reached (429); retry after `retryAfter` seconds.
+    case rateLimited(retryAfter: Int, reason: String)
 
     /// The RFC 6749 `error` code.
     public var code: String {
@@ -33,6 +35,7 @@ public enum OAuthError: Error, Sendable, Equatable {
         case .invalidToken: "invalid_token"
         case .insufficientScope: "insufficient_scope"
         case .temporarilyUnavailable: "temporarily_unavailable"
+        case .rateLimited: "rate_limited"
         }
     }
 
@@ -42,6 +45,7 @@ public enum OAuthError: Error, Sendable, Equatable {
         case .invalidClient, .insufficientUserAuthentication, .invalidToken: 401
         case .insufficientScope: 403
         case .temporarilyUnavailable: 503
+        case .rateLimited: 429
         default: 400
         }
     }
@@ -59,6 +63,7 @@ public enum OAuthError: Error, Sendable, Equatable {
         case .invalidToken: "the access token is invalid, expired or revoked"
         case .insufficientScope(let scope): "the token lacks the scope \(scope)"
         case .temporarilyUnavailable: "the service is temporarily unavailable"
+        case .rateLimited(let retryAfter, _): "too many requests; retry after \(retryAfter) s"
         }
     }
 
@@ -66,7 +71,7 @@ public enum OAuthError: Error, Sendable, Equatable {
     public var reason: String {
         switch self {
         case .invalidClient(let reason), .invalidGrant(let reason), .unauthorizedClient(let reason),
-             .invalidDPoPProof(let reason), .invalidToken(let reason):
+             .invalidDPoPProof(let reason), .invalidToken(let reason), .rateLimited(_, let reason):
             reason
         default: publicDescription ?? code
         }

@@ -130,4 +130,13 @@ public struct JSONObjectReader: Sendable {
         default: throw AdminError.invalidField(name(key), "must be an array of objects")
         }
     }
+
+    /// A nested object, read with its qualified name as context (`rate_limit.window`).
+    public func object(_ key: String) throws -> JSONObjectReader? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .object?: return try JSONObjectReader(fields[key]!, context: name(key))
+        default: throw AdminError.invalidField(name(key), "must be an object")
+        }
+    }
 }

@@ -1,0 +1,176 @@
+import Foundation
+import IdentityCore
+import MemoryStore
+import RedisCache
+import Synchronization
+import Testing
+
+/// The caches a node can run with: its own memory, or Redis shared by every node. Redis runs when
+/// `IDENTITY_TEST_REDIS_URL` names a server (as `make test` arranges) and always when `CI=true`, where a
+/// missing server fails the suite instead of skipping it.
+enum CacheKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case inProcess = "in-process"
+    case redis
+
+    var testDescription: String { rawValue }
+
+    static let redisURL = ProcessInfo.processInfo.environment["IDENTITY_TEST_REDIS_URL"]
+    static var allCases: [CacheKind] { redisURL != nil || TestServers.isCI ? [.inProcess, .redis] : [.inProcess] }
+
+    /// A connected Redis cache with a complete (empty) revocation list.
+    static func redisCache() async throws -> RedisCache {
+        guard let url = redisURL else {
+            throw TestServerMissing(description: "CI=true but IDENTITY_TEST_REDIS_URL is not set: run the tests through scripts/with-services.sh")
+        }
+        let cache = try RedisCache.connect(url: url, logger: .init(label: "test"))
+        try await cache.refill([])
+        return cache
+    }
+
+    func caches() async throws -> (revocations: any RevocationCache, counters: any RateLimitCounters, close: @Sendable () async -> Void) {
+        switch self {
+        case .inProcess: return (InProcessRevocationCache(), InProcessRateLimitCounters(), {})
+        case .redis:
+            let cache = try await Self.redisCache()
+            return (cache.revocations, cache.counters, { await cache.close() })
+        }
+    }
+}
+
+/// One suite for the revocation cache and the rate-limit counters, whatever holds them.
+@Suite struct CacheConformanceTests {
+    /// A tenant of its own per test, so that tests sharing one Redis do not see each other's keys.
+    let tenant = "t" + UUID().uuidString.prefix(8).lowercased()
+
+    @Test(arguments: CacheKind.allCases)
+    func revokedSessionsAndTokensAreSeenPerTenant(kind: CacheKind) async throws {
+        let (cache, _, close) = try await kind.caches()
+        let now = Date(), later = now.addingTimeInterval(600)
+        try await cache.add([Revocation(tenantID: tenant, kind: .session, value: "sid_1", expiresAt: later),
+                             Revocation(tenantID: tenant, kind: .token, value: "jti_1", expiresAt: later)])
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: "sid_1", jti: nil, now: now))
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: "sid_other", jti: "jti_1", now: now))
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: "sid_2", jti: "jti_2", now: now) == false)
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: nil, jti: nil, now: now) == false)
+        // The same identifiers in another tenant are not revoked.
+        #expect(try await cache.isRevoked(tenantID: tenant + "x", sid: "sid_1", jti: "jti_1", now: now) == false)
+        // A value that looks like a key of another kind does not collide (sid vs jti).
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: "jti_1", jti: "sid_1", now: now) == false)
+        await close()
+    }
+
+    @Test(arguments: CacheKind.allCases)
+    func entriesExpireWithTheTokensTheyCover(kind: CacheKind) async throws {
+        let (cache, _, close) = try await kind.caches()
+        let expiresAt = Date().addingTimeInterval(0.4)
+        try await cache.add([Revocation(tenantID: tenant, kind: .session, value: "sid_short", expiresAt: expiresAt),
+                             Revocation(tenantID: tenant, kind: .session, value: "sid_past", expiresAt: Date().addingTimeInterval(-1))])
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: "sid_short", jti: nil, now: Date()))
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: "sid_past", jti: nil, now: Date()) == false)
+        if kind == .redis, let url = CacheKind.redisURL {
+            // The key's TTL is the remaining lifetime, not more.
+            let client = RedisClient(settings: try RedisSettings(url: url), logger: .init(label: "test"))
+            let ttl = try await client.command("PTTL", "rev:\(tenant):sid:sid_short").integerValue ?? -1
+            #expect(ttl > 0 && ttl <= 400, "PTTL \(ttl)")
+            await client.close()
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(try await cache.isRevoked(tenantID: tenant, sid: "sid_short", jti: nil, now: Date()) == false)
+        await close()
+    }
+
+    @Test(arguments: CacheKind.allCases)
+    func countersCountWithinTheirWindowAndStartOver(kind: CacheKind) async throws {
+        let (_, counters, close) = try await kind.caches()
+        let key = "rl:\(tenant):client:web"
+        var counts: [Int] = []
+        for _ in 0..<3 { counts.append(try await counters.increment(key, window: .milliseconds(500)).count) }
+        #expect(counts == [1, 2, 3])
+        let other = try await counters.increment(key + "2", window: .seconds(5))
+        #expect(other.count == 1)
+        #expect(other.resetsIn <= .seconds(5) && other.resetsIn > .seconds(4))
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(try await counters.increment(key, window: .milliseconds(500)).count == 1)
+        await close()
+    }
+
+    @Test(arguments: CacheKind.allCases)
+    func locksLastTheirDurationAndCanBeRemoved(kind: CacheKind) async throws {
+        let (_, counters, close) = try await kind.caches()
+        let key = "ll:\(tenant):alice"
+        #expect(try await counters.lockRemaining(key) == nil)
+        try await counters.lock(key, for: .seconds(30))
+        let remaining = try #require(try await counters.lockRemaining(key))
+        #expect(remaining > .seconds(29) && remaining <= .seconds(30))
+        try await counters.remove(key)
+        #expect(try await counters.lockRemaining(key) == nil)
+        try await counters.lock(key, for: .milliseconds(200))
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await counters.lockRemaining(key) == nil)
+        await close()
+    }
+
+    @Test(arguments: CacheKind.allCases)
+    func concurrentIncrementsAreAllCounted(kind: CacheKind) async throws {
+        let (_, counters, close) = try await kind.caches()
+        let key = "rl:\(tenant):ip:127.0.0.1"
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<64 { group.addTask { try await counters.increment(key, window: .seconds(10)).count } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts.sorted() == Array(1...64))
+        await close()
+    }
+}
+
+/// What only Redis does: fall back while it is away or incomplete, and carry invalidations between nodes.
+@Suite(.enabled(if: CacheKind.allCases.contains(.redis)))
+struct RedisCacheTests {
+    @Test func anUnreachableRedisSendsRevocationChecksToTheStore() async throws {
+        let store = MemoryStore()
+        try await store.migrate()
+        let tenant = Fixture.tenant()
+        try await store.createTenant(tenant, adminKeyHash: "x", keys: [])
+        let revoked = Revocation(tenantID: tenant.id, kind: .session, value: "sid_gone", expiresAt: Date().addingTimeInterval(600))
+        try await store.addRevocation(revoked)
+        // Nothing listens on port 1.
+        let dead = try RedisCache.connect(url: "redis://127.0.0.1:1/0", logger: .init(label: "test"))
+        let list = RevocationList(store: store, cache: LayeredRevocationCache(shared: dead.revocations), logger: LogSink(.init(label: "test")))
+        #expect(try await list.isRevoked(tenantID: tenant.id, sid: "sid_gone", jti: nil, now: Date()))
+        #expect(try await list.isRevoked(tenantID: tenant.id, sid: "sid_live", jti: nil, now: Date()) == false)
+        #expect(dead.isHealthy == false)
+        await dead.close()
+    }
+
+    @Test func anIncompleteListDoesNotAnswerUntilRefilled() async throws {
+        let url = try #require(CacheKind.redisURL)
+        let cache = try RedisCache.connect(url: url, logger: .init(label: "test"))
+        await #expect(throws: (any Error).self) {
+            try await cache.revocations.isRevoked(tenantID: "acme", sid: "sid_x", jti: nil, now: Date())
+        }
+        #expect(cache.isHealthy == false)
+        try await cache.refill([Revocation(tenantID: "acme-refill", kind: .session, value: "sid_x", expiresAt: Date().addingTimeInterval(60))])
+        #expect(try await cache.revocations.isRevoked(tenantID: "acme-refill", sid: "sid_x", jti: nil, now: Date()))
+        #expect(cache.isHealthy)
+        await cache.close()
+    }
+
+    @Test func invalidationsReachTheOtherNodesButNotTheSender() async throws {
+        let a = try await CacheKind.redisCache(), b = try await CacheKind.redisCache()
+        let receivedByA = Mutex<[Invalidation?]>([]), receivedByB = Mutex<[Invalidation?]>([])
+        a.bus.start { invalidation in receivedByA.withLock { $0.append(invalidation) } }
+        b.bus.start { invalidation in receivedByB.withLock { $0.append(invalidation) } }
+        // Both subscribed (each delivers nil once it is).
+        for _ in 0..<100 where receivedByA.withLock({ $0.count }) == 0 || receivedByB.withLock({ $0.count }) == 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let revocation = Revocation(tenantID: "acme", kind: .session, value: "sid_1", expiresAt: Date(timeIntervalSince1970: 2_000_000_000))
+        await a.bus.publish(.tenant("acme"))
+        await a.bus.publish(.revocations([revocation]))
+        for _ in 0..<100 where receivedByB.withLock({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(receivedByB.withLock { $0 } == [nil, .tenant("acme"), .revocations([revocation])])
+        #expect(receivedByA.withLock { $0 } == [nil])
+        await a.close()
+        await b.close()
+    }
+}
