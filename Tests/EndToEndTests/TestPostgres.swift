@@ -20,9 +20,7 @@ enum TestPostgres {
 
     /// Stops (fast) or starts the cluster, as the user that owns it, on a thread of its own (it blocks).
     static func cluster(_ action: String) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread.detachNewThread { continuation.resume(with: Result { try clusterNow(action) }) }
-        }
+        try await onThread { try clusterNow(action) }
     }
 
     private static func clusterNow(_ action: String) throws {
@@ -38,17 +36,15 @@ enum TestPostgres {
         }
     }
 
-    /// Runs a program to its end and returns its output. posix_spawn and waitpid rather than Foundation's
-    /// `Process`, whose exit monitoring on Linux can miss a child that exits while other children come and go.
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        // Output goes to a file, not a pipe: a server started here would hold a pipe open forever.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("identityd-run-\(UUID().uuidString).log").path
-        defer { unlink(outputPath) }
+    /// Starts a program with its output in a temp file, and returns its pid. posix_spawn and waitpid rather
+    /// than Foundation's `Process`, whose exit monitoring on Linux can miss a child that exits while other
+    /// children come and go.
+    static func spawn(_ executable: String, _ arguments: [String], output: String = "/dev/null") throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Output goes to a file, not a pipe: a server started here would hold a pipe open forever.
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -56,10 +52,19 @@ enum TestPostgres {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         guard spawned == 0 else { throw E2EError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        return pid
+    }
+
+    /// Runs a program to its end and returns its output.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("identityd-run-\(UUID().uuidString).log").path
+        defer { unlink(outputPath) }
+        let pid = try spawn(executable, arguments, output: outputPath)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw E2EError("\(executable) \(arguments.joined(separator: " ")) failed (\(status)): \(output)") }
+        guard status == 0 || allowFailure else { throw E2EError("\(executable) \(arguments.joined(separator: " ")) failed (\(status)): \(output)") }
         return output
     }
 }

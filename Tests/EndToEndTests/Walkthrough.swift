@@ -5,10 +5,13 @@ import Foundation
 /// test can prove none reached the log.
 final class Walkthrough: @unchecked Sendable {
     let server: ServerProcess
+    /// Where requests go: the server, or a load balancer in front of it and its peers.
+    let base: String
     private(set) var secrets: [String] = []
 
-    init(_ server: ServerProcess) {
+    init(_ server: ServerProcess, base: String? = nil) {
         self.server = server
+        self.base = base ?? server.base
         secrets.append(server.adminToken)
     }
 
@@ -17,13 +20,13 @@ final class Walkthrough: @unchecked Sendable {
     func admin(_ method: String, _ path: String, key: String? = nil, json: String? = nil) async throws -> HTTP.Response {
         var headers = ["Authorization": "Bearer \(key ?? server.adminToken)"]
         if json != nil { headers["Content-Type"] = "application/json" }
-        return try await HTTP.send(method, server.base + "/admin/v1" + path, headers: headers, body: json.map { Data($0.utf8) })
+        return try await HTTP.send(method, base + "/admin/v1" + path, headers: headers, body: json.map { Data($0.utf8) })
     }
 
     func oauth(_ tenant: String, _ endpoint: String, client: (String, String)?, _ pairs: [(String, String)]) async throws -> HTTP.Response {
         var headers = ["Content-Type": "application/x-www-form-urlencoded"]
         if let client { headers["Authorization"] = HTTP.basic(client.0, client.1) }
-        let response = try await HTTP.send("POST", server.base + "/t/\(tenant)/oauth/\(endpoint)", headers: headers, body: HTTP.form(pairs))
+        let response = try await HTTP.send("POST", base + "/t/\(tenant)/oauth/\(endpoint)", headers: headers, body: HTTP.form(pairs))
         remember(response["access_token"], response["refresh_token"], response["id_token"])
         return response
     }
@@ -60,7 +63,7 @@ final class Walkthrough: @unchecked Sendable {
         guard parts.count == 3, let headerData = base64URL(parts[0]), let payloadData = base64URL(parts[1]), let signature = base64URL(parts[2]),
               let header = try JSONSerialization.jsonObject(with: headerData) as? [String: Any],
               let claims = try JSONSerialization.jsonObject(with: payloadData) as? [String: Any] else { throw E2EError("not a JWS") }
-        let jwks = try await HTTP.send("GET", server.base + "/t/\(tenant)/jwks").json
+        let jwks = try await HTTP.send("GET", base + "/t/\(tenant)/jwks").json
         guard let keys = jwks["keys"] as? [[String: Any]], let jwk = keys.first(where: { $0["kid"] as? String == header["kid"] as? String }),
               let x = (jwk["x"] as? String).flatMap(base64URL), let y = (jwk["y"] as? String).flatMap(base64URL) else {
             throw E2EError("kid not in JWKS")

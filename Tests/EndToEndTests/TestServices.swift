@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Redis server `scripts/with-services.sh` started, and nginx, which a test starts itself.
+enum TestRedis {
+    static let environment = ProcessInfo.processInfo.environment
+    static let url = environment["IDENTITY_TEST_REDIS_URL"]
+    /// Redis tests run when a server is there, and always in CI (where a missing one fails them).
+    static let enabled = (url != nil && TestPostgres.url != nil) || TestPostgres.isCI
+
+    static func requireURL() throws -> String {
+        guard let url else { throw E2EError("CI=true but IDENTITY_TEST_REDIS_URL is not set: run through scripts/with-services.sh") }
+        return url
+    }
+
+    /// Stops the server (losing every key: it runs without persistence) or starts it again on the same port.
+    static func server(_ action: String) async throws {
+        guard let conf = environment["IDENTITY_TEST_REDIS_CONF"], let port = environment["IDENTITY_TEST_REDIS_PORT"] else {
+            throw E2EError("the Redis server's location is not exported")
+        }
+        try await onThread {
+            if action == "stop" {
+                try TestPostgres.run("/usr/bin/redis-cli", ["-p", port, "shutdown", "nosave"], allowFailure: true)
+            } else {
+                try TestPostgres.run("/usr/bin/redis-server", [conf])
+                for _ in 0..<50 {
+                    if (try? TestPostgres.run("/usr/bin/redis-cli", ["-p", port, "ping"])) == "PONG\n" { return }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                throw E2EError("redis-server did not come back")
+            }
+        }
+    }
+
+    /// `redis-cli` with `arguments` against the test server; its output.
+    static func cli(_ arguments: String...) throws -> String {
+        guard let port = environment["IDENTITY_TEST_REDIS_PORT"] else { throw E2EError("the Redis server's location is not exported") }
+        return try TestPostgres.run("/usr/bin/redis-cli", ["-p", port] + arguments).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// nginx from deploy/nginx/identityd.conf in front of some nodes, on a free port.
+final class TestNginx: @unchecked Sendable {
+    let port: Int
+    let prefix: URL
+    private let pid: pid_t
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// `port`: where to listen (known before the nodes start, so that they can name it as their public URL).
+    init(upstreams: [ServerProcess], port: Int) throws {
+        self.port = port
+        prefix = FileManager.default.temporaryDirectory.appendingPathComponent("identityd-nginx-\(UUID().uuidString)")
+        for folder in ["", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+            let path = prefix.appendingPathComponent(folder).path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            chmod(path, 0o777)  // nginx's workers run as an unprivileged user
+        }
+        var repository = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { repository.deleteLastPathComponent() }
+        let template = try String(contentsOf: repository.appendingPathComponent("deploy/nginx/identityd.conf"), encoding: .utf8)
+        let config = template
+            .replacingOccurrences(of: "@PREFIX@", with: prefix.path)
+            .replacingOccurrences(of: "@LISTEN@", with: "127.0.0.1:\(port)")
+            .replacingOccurrences(of: "@UPSTREAMS@", with: upstreams.map { "server 127.0.0.1:\($0.port) max_fails=1 fail_timeout=5s;" }.joined(separator: "\n        "))
+        let configPath = prefix.appendingPathComponent("nginx.conf").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        pid = try TestPostgres.spawn("/usr/sbin/nginx", ["-p", prefix.path, "-c", configPath, "-g", "daemon off;"],
+                                    output: prefix.appendingPathComponent("stderr.log").path)
+    }
+
+    func waitUntilReady() async throws {
+        for _ in 0..<100 {
+            if let response = try? await HTTP.send("GET", base + "/healthz"), response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let log = ["stderr.log", "error.log"].compactMap { try? String(contentsOf: prefix.appendingPathComponent($0), encoding: .utf8) }.joined()
+        throw E2EError("nginx did not come up: \(log)")
+    }
+
+    func stop() {
+        kill(pid, SIGQUIT)
+        var status: Int32 = 0
+        for _ in 0..<100 {
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+    }
+}
+
+/// Runs blocking work on a thread of its own, off the cooperative pool.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+/// The claims of a JWT, unverified (the tests verify signatures elsewhere).
+func jwtClaims(_ token: String) -> [String: Any] {
+    let parts = token.split(separator: ".")
+    guard parts.count == 3 else { return [:] }
+    var text = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    while text.count % 4 != 0 { text += "=" }
+    guard let data = Data(base64Encoded: text), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+    return object
+}
