@@ -22,7 +22,8 @@ build:
 test:
 	@scripts/install-deps.sh $(TEST_PACKAGES)
 	$(SWIFT) build --build-tests
-	scripts/with-services.sh $(SWIFT) test --skip-build
+	@# The tests that stop and start the shared servers run apart, after all the others.
+	scripts/with-services.sh bash -c '$(SWIFT) test --skip-build --skip SharedServerTests && $(SWIFT) test --skip-build --filter SharedServerTests'
 
 ## Only the fast in-process tests, while iterating.
 test-unit:

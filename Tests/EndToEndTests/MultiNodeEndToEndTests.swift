@@ -26,7 +26,8 @@ func tokenCall(_ node: String, tenant: String = "acme", _ endpoint: String, clie
 }
 
 /// Three identityd nodes on one PostgreSQL and one Redis behind nginx (deploy/nginx/identityd.conf).
-@Suite(.serialized, .enabled(if: TestRedis.enabled))
+extension SharedServerTests {
+@Suite(.enabled(if: TestRedis.enabled))
 struct MultiNodeEndToEndTests {
     @Test func threeNodesBehindNginxShareRevocationsPoliciesAndReuseDetection() async throws {
         // Every node issues tokens for the one public URL, nginx's.
@@ -219,6 +220,7 @@ struct MultiNodeEndToEndTests {
             #expect(node.log.components(separatedBy: "redis reachable again").count - 1 == 1)
         }
     }
+}
 }
 
 /// Introspection from plain threads: every answer for a revoked token must be inactive and for a live one

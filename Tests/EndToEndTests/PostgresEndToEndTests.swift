@@ -3,7 +3,8 @@ import Synchronization
 import Testing
 
 /// identityd on PostgreSQL: several processes on one database, and the database going away under load.
-@Suite(.serialized, .enabled(if: TestPostgres.enabled))
+extension SharedServerTests {
+@Suite(.enabled(if: TestPostgres.enabled))
 struct PostgresEndToEndTests {
     /// Two nodes, one tenant with a user and a client; returns the walkthrough (on node A) and the client secret.
     func twoNodes(policy: String) async throws -> (a: ServerProcess, b: ServerProcess, w: Walkthrough, secret: String) {
@@ -160,6 +161,7 @@ struct PostgresEndToEndTests {
         let status = await server.stop()
         #expect(status == 0, "\(server.log.suffix(3000))")
     }
+}
 }
 
 /// Refresh chains driven from plain threads (blocking sockets), so the load cannot starve the test's tasks.

@@ -1,7 +1,12 @@
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The suites that use the shared PostgreSQL and Redis servers, one test at a time: some of them stop and start
+/// those servers.
+@Suite(.serialized) enum SharedServerTests {}
 
 /// The Redis server `scripts/with-services.sh` started, and nginx, which a test starts itself.
 enum TestRedis {
