@@ -90,4 +90,19 @@ import Testing
         #expect(throws: SecretBoxError.self) { try SecretBox(masterKey: Array(repeating: 8, count: 32)).open(sealed) }
         #expect(throws: SecretBoxError.self) { try SecretBox(masterKey: [1, 2, 3]) }
     }
+
+    @Test func base64URLRoundTripsAndMatchesFoundation() {
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+            let encoded = Base64URL.encode(bytes)
+            let foundation = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(encoded == foundation)
+            #expect(Base64URL.decode(encoded) == bytes)
+        }
+        #expect(Base64URL.decode("ab=") == nil)
+        #expect(Base64URL.decode("a+b/") == nil)
+        #expect(Base64URL.decode("abcde") == nil)
+        #expect([0x00, 0x0f, 0xab, 0xff].hexString == "000fabff")
+    }
 }

@@ -162,19 +162,22 @@ extension SQLiteStore {
 
     // MARK: events
 
+    /// One statement per batch: the events travel as one JSON array, unpacked by `json_each`.
     public func appendEvents(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await transaction { db in
-            for e in events {
-                _ = try await db.query(
-                    """
-                    INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [.text(e.tenantID), .text(e.kind.rawValue), Bind.time(e.time), Bind.text(e.userID), Bind.text(e.clientID),
-                     Bind.text(e.sessionID), Bind.text(e.tokenHashPrefix), Bind.text(e.ip), Bind.text(e.userAgent), Bind.text(e.detail)])
-            }
+        let rows = events.map { e -> [JSONValue] in
+            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+            return [.string(e.tenantID), .string(e.kind.rawValue), .number(Double(e.time.millisecondsSince1970)), text(e.userID),
+                    text(e.clientID), text(e.sessionID), text(e.tokenHashPrefix), text(e.ip), text(e.userAgent), text(e.detail)]
         }
+        let json = String(decoding: try JSONEncoder().encode(JSONValue.array(rows.map(JSONValue.array))), as: UTF8.self)
+        _ = try await write(
+            """
+            INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
+            SELECT value ->> 0, value ->> 1, CAST(value ->> 2 AS INTEGER), value ->> 3, value ->> 4, value ->> 5, value ->> 6,
+              value ->> 7, value ->> 8, value ->> 9
+            FROM json_each(?) ORDER BY key
+            """, [.text(json)])
     }
 
     public func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent] {

@@ -58,36 +58,28 @@ extension SQLiteStore {
         return (try row.refreshToken(), try row.session(prefix: "s_"))
     }
 
+    /// The compare-and-set, the slide and the successor in one statement (migration 2's trigger), atomic
+    /// by itself: of two racing writes (serialised by the write lock and SQLite's single writer) only the first
+    /// finds the expected state; the trigger aborts, writing nothing, when the token or the session changed.
     public func applyRefresh(_ write: RefreshWrite) async throws -> RefreshWriteResult {
+        let successor = write.successor
         do {
-            return try await applyRefreshTransaction(write)
-        } catch let abort as RefreshAbort {
-            return abort.result
-        }
-    }
-
-    /// The compare-and-set: the token's state change is the first statement, so of two racing transactions
-    /// (serialised by the write lock and SQLite's single writer) only the first finds the expected state.
-    private func applyRefreshTransaction(_ write: RefreshWrite) async throws -> RefreshWriteResult {
-        try await transaction { db -> RefreshWriteResult in
-            let tokenRows = try await db.query(
+            _ = try await self.write(
                 """
-                UPDATE refresh_tokens SET state = ?, rotated_at = CASE WHEN ? = 'rotated' AND state <> 'rotated' THEN ? ELSE rotated_at END
-                WHERE tenant_id = ? AND lookup_key = ? AND state = ? RETURNING lookup_key
+                INSERT INTO refresh_writes (tenant_id, presented_key, expected_state, new_state, now, session_id, last_used_at,
+                  idle_expires_at, access_expires_at, successor_key, successor_session_id, successor_client_id, successor_created_at,
+                  successor_parent_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(write.newState.rawValue), .text(write.newState.rawValue), Bind.time(write.now), .text(write.tenantID),
-                 .text(write.presentedKey), .text(write.expectedState.rawValue)])
-            guard !tokenRows.isEmpty else { throw RefreshAbort.tokenChanged }
-            let sessionRows = try await db.query(
-                """
-                UPDATE sessions SET last_used_at = ?, idle_expires_at = ?, access_expires_at = MAX(access_expires_at, ?)
-                WHERE tenant_id = ? AND id = ? AND status = 'active' AND idle_expires_at > ? AND absolute_expires_at > ? RETURNING id
-                """,
-                [Bind.time(write.lastUsedAt), Bind.time(write.idleExpiresAt), Bind.time(write.accessExpiresAt), .text(write.tenantID),
-                 .text(write.sessionID), Bind.time(write.now), Bind.time(write.now)])
-            guard !sessionRows.isEmpty else { throw RefreshAbort.sessionNotLive }
-            if let successor = write.successor { try await Self.insert(successor, on: db) }
+                [.text(write.tenantID), .text(write.presentedKey), .text(write.expectedState.rawValue), .text(write.newState.rawValue),
+                 Bind.time(write.now), .text(write.sessionID), Bind.time(write.lastUsedAt), Bind.time(write.idleExpiresAt),
+                 Bind.time(write.accessExpiresAt), Bind.text(successor?.lookupKey), Bind.text(successor?.sessionID),
+                 Bind.text(successor?.clientID), Bind.time(successor?.createdAt), Bind.text(successor?.parentKey)])
             return .applied
+        } catch let error as SQLiteError where error.message.contains("identityd:token_changed") {
+            return .tokenChanged
+        } catch let error as SQLiteError where error.message.contains("identityd:session_not_live") {
+            return .sessionNotLive
         }
     }
 
@@ -173,10 +165,4 @@ extension SQLiteStore {
             return removed
         }
     }
-}
-
-/// Ends an `applyRefresh` transaction early, rolling it back, with the result to report.
-enum RefreshAbort: Error {
-    case tokenChanged, sessionNotLive
-    var result: RefreshWriteResult { self == .tokenChanged ? .tokenChanged : .sessionNotLive }
 }

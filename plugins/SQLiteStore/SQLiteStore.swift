@@ -75,7 +75,7 @@ public final class SQLiteStore: IdentityStore {
     private static func reportingOutages<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as SQLiteError where !isConstraint(error) {
+        } catch let error as SQLiteError where !isConstraint(error) && !error.message.hasPrefix("identityd:") {
             throw StoreError.unavailable("sqlite: \(error.message)")
         }
     }
@@ -150,6 +150,35 @@ public final class SQLiteStore: IdentityStore {
               user_id TEXT, client_id TEXT, session_id TEXT, token_hash_prefix TEXT, ip TEXT, user_agent TEXT, detail TEXT)
             """,
             "CREATE INDEX events_by_tenant ON events (tenant_id, id)",
+        ],
+        // 2: the refresh grant's write as one statement (an INSERT into a view whose trigger does the work), so it
+        // is one call to the writer instead of five (BEGIN, compare-and-set, slide, successor, COMMIT).
+        [
+            """
+            CREATE VIEW refresh_writes (tenant_id, presented_key, expected_state, new_state, now, session_id, last_used_at,
+              idle_expires_at, access_expires_at, successor_key, successor_session_id, successor_client_id, successor_created_at,
+              successor_parent_key)
+            AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0
+            """,
+            """
+            CREATE TRIGGER refresh_writes_apply INSTEAD OF INSERT ON refresh_writes BEGIN
+              SELECT RAISE(ABORT, 'identityd:token_changed') WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens
+                WHERE tenant_id = NEW.tenant_id AND lookup_key = NEW.presented_key AND state = NEW.expected_state);
+              SELECT RAISE(ABORT, 'identityd:session_not_live') WHERE NOT EXISTS (SELECT 1 FROM sessions
+                WHERE tenant_id = NEW.tenant_id AND id = NEW.session_id AND status = 'active'
+                  AND idle_expires_at > NEW.now AND absolute_expires_at > NEW.now);
+              UPDATE refresh_tokens SET state = NEW.new_state,
+                rotated_at = CASE WHEN NEW.new_state = 'rotated' AND state <> 'rotated' THEN NEW.now ELSE rotated_at END
+                WHERE tenant_id = NEW.tenant_id AND lookup_key = NEW.presented_key;
+              UPDATE sessions SET last_used_at = NEW.last_used_at, idle_expires_at = NEW.idle_expires_at,
+                access_expires_at = MAX(access_expires_at, NEW.access_expires_at)
+                WHERE tenant_id = NEW.tenant_id AND id = NEW.session_id;
+              INSERT INTO refresh_tokens (tenant_id, lookup_key, session_id, client_id, state, created_at, rotated_at, parent_key)
+                SELECT NEW.tenant_id, NEW.successor_key, NEW.successor_session_id, NEW.successor_client_id, 'active',
+                  NEW.successor_created_at, NULL, NEW.successor_parent_key
+                WHERE NEW.successor_key IS NOT NULL;
+            END
+            """,
         ],
     ]
 }

@@ -65,6 +65,7 @@ extension Administration {
         }
         client.updatedAt = now
         guard try await store.updateClient(client) else { throw AdminError.notFound("client") }
+        await runtime.invalidate(tenant: tenantID)  // nodes cache clients
         record(tenantID, .clientUpdated, client: id, detail: secret == nil ? nil : "secret_rotated")
         return .init(client, secret: secret)
     }
@@ -77,6 +78,7 @@ extension Administration {
         let revoked = try await store.revokeClientSessions(tenantID: tenantID, clientID: id, at: now)
         await runtime.afterRevoking(revoked, reason: "client_deleted", origin: .init(), now: now)
         _ = try await store.deleteClient(tenantID: tenantID, id: id)
+        await runtime.invalidate(tenant: tenantID)  // nodes cache clients
         record(tenantID, .clientDeleted, client: id)
     }
 

@@ -26,6 +26,8 @@ public final class TenantDirectory: Sendable {
     private let publicURL: String
     private let ttl: TimeInterval
     private let state = Mutex<(entries: [String: Entry], generation: UInt64)>(([:], 0))
+    /// Clients by tenant, then id, with the time they were loaded; dropped with their tenant.
+    private let clients = Mutex<[String: [String: (client: Client, loadedAt: Date, generation: UInt64)]]>([:])
 
     public init(store: any IdentityStore, box: SecretBox, clock: any IdentityClock, publicURL: String, ttl: TimeInterval = 30) {
         self.store = store
@@ -55,11 +57,31 @@ public final class TenantDirectory: Sendable {
         return context
     }
 
-    /// Drops the cached context of `tenantID` (nil: of every tenant).
+    /// A client of `tenantID`, from cache when fresh (a token request would otherwise read it every time);
+    /// nil when it does not exist (not cached: a client created a moment ago is found at once).
+    public func client(tenantID: String, id: String) async throws -> Client? {
+        let now = clock.now()
+        let generation = state.withLock { $0.generation }
+        if let cached = clients.withLock({ $0[tenantID]?[id] }), now.timeIntervalSince(cached.loadedAt) < ttl, cached.generation == generation {
+            return cached.client
+        }
+        guard let client = try await store.client(tenantID: tenantID, id: id) else { return nil }
+        clients.withLock { clients in
+            guard state.withLock({ $0.generation }) == generation else { return }
+            if clients[tenantID, default: [:]].count >= 10_000 { clients[tenantID] = [:] }
+            clients[tenantID, default: [:]][id] = (client, now, generation)
+        }
+        return client
+    }
+
+    /// Drops the cached context and clients of `tenantID` (nil: of every tenant).
     public func invalidate(_ tenantID: String?) {
         state.withLock { state in
             state.generation &+= 1
             if let tenantID { state.entries[tenantID] = nil } else { state.entries.removeAll() }
+        }
+        clients.withLock { clients in
+            if let tenantID { clients[tenantID] = nil } else { clients.removeAll() }
         }
     }
 }

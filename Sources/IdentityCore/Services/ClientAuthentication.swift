@@ -26,7 +26,7 @@ extension IdentityRuntime {
                                     ip: origin.ip, userAgent: origin.userAgent, detail: reason))
             return OAuthError.invalidClient(reason: reason)
         }
-        guard Client.isValidID(credentials.clientID), let client = try await store.client(tenantID: tenantID, id: credentials.clientID) else {
+        guard Client.isValidID(credentials.clientID), let client = try await directory.client(tenantID: tenantID, id: credentials.clientID) else {
             throw fail("unknown_client")
         }
         switch client.kind {

@@ -9,6 +9,15 @@ public struct TokenResponse: Sendable, Equatable, Encodable {
     public var scope: String
     public var idToken: String?
 
+    public init(accessToken: String, tokenType: String, expiresIn: Int, refreshToken: String?, scope: String, idToken: String?) {
+        self.accessToken = accessToken
+        self.tokenType = tokenType
+        self.expiresIn = expiresIn
+        self.refreshToken = refreshToken
+        self.scope = scope
+        self.idToken = idToken
+    }
+
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token"
         case tokenType = "token_type"

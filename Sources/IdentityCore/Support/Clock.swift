@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Where the core reads the time. Injected so tests control it; the core never calls `Date()` itself.
@@ -21,9 +22,10 @@ public protocol RandomSource: Sendable {
 /// The operating system's CSPRNG.
 public struct SystemRandomSource: RandomSource {
     public init() {}
+    /// From BoringSSL's CSPRNG (seeded by the OS): one call, not a system call per byte.
     public func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        guard count > 0 else { return [] }
+        return SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 }
 
