@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IdentityCore
 import Logging
 import SQLiteNIO
@@ -10,7 +11,9 @@ import SQLiteNIO
 /// integer milliseconds since 1970; lists are JSON text.
 public final class SQLiteStore: IdentityStore {
     let writer: SQLiteConnection
-    let reader: SQLiteConnection
+    /// Readers, each with the lock that keeps it to one statement at a time.
+    let readers: [(connection: SQLiteConnection, lock: SerialWriter)]
+    private let nextReader = Atomic<Int>(0)
     private let threadPool: NIOThreadPool
     private let writeLock = SerialWriter()
 
@@ -18,31 +21,35 @@ public final class SQLiteStore: IdentityStore {
     public static func open(path: String, logger: Logger = Logger(label: "identityd.sqlite")) async throws -> SQLiteStore {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let pool = NIOThreadPool(numberOfThreads: 2)
+        let pool = NIOThreadPool(numberOfThreads: 3)
         pool.start()
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
         for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000"] {
             _ = try await writer.query(pragma)
         }
-        let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
-        _ = try await reader.query("PRAGMA busy_timeout=5000")
-        return SQLiteStore(writer: writer, reader: reader, threadPool: pool)
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<2 {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
+            _ = try await reader.query("PRAGMA busy_timeout=5000")
+            readers.append(reader)
+        }
+        return SQLiteStore(writer: writer, readers: readers, threadPool: pool)
     }
 
-    private init(writer: SQLiteConnection, reader: SQLiteConnection, threadPool: NIOThreadPool) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
         self.writer = writer
-        self.reader = reader
+        self.readers = readers.map { ($0, SerialWriter()) }
         self.threadPool = threadPool
     }
 
     public func close() async throws {
-        try await reader.close()
+        for (reader, _) in readers { try await reader.close() }
         try await writer.close()
         try await threadPool.shutdownGracefully()
     }
 
-    public func ping() async throws { _ = try await reader.query("SELECT 1") }
+    public func ping() async throws { _ = try await read("SELECT 1", []) }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, committing if it returns and rolling
     /// back if it throws. Transactions and single writes are serialised.
@@ -66,8 +73,12 @@ public final class SQLiteStore: IdentityStore {
         try await Self.reportingOutages { try await writeLock.run { try await writer.query(sql, binds) } }
     }
 
+    /// One statement on a reader, one statement per reader at a time: a connection's read transaction lasts
+    /// while any of its statements is active, so overlapping statements on one connection would keep reading an
+    /// old snapshot under load (a refresh token committed milliseconds ago looked unknown).
     func read(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        try await Self.reportingOutages { try await reader.query(sql, binds) }
+        let (reader, lock) = readers[nextReader.add(1, ordering: .relaxed).oldValue % readers.count]
+        return try await Self.reportingOutages { try await lock.run { try await reader.query(sql, binds) } }
     }
 
     /// Runs `body`, reporting SQLite failures other than constraint violations (which callers map to
