@@ -7,7 +7,7 @@ import SQLiteNIO
 /// The store protocols on an embedded SQLite file: the default for development and single-node installs.
 ///
 /// WAL mode; one writer connection, through which every write and transaction goes one at a time (SQLite
-/// allows one writer), and one reader connection that reads committed data alongside it. Timestamps are
+/// allows one writer), and two reader connections that read committed data alongside it. Timestamps are
 /// integer milliseconds since 1970; lists are JSON text.
 public final class SQLiteStore: IdentityStore {
     let writer: SQLiteConnection
