@@ -4,7 +4,7 @@ SWIFT ?= swift
 RUN_PACKAGES := curl jq ca-certificates pkg-config libhiredis-dev
 TEST_PACKAGES := curl ca-certificates pkg-config libhiredis-dev postgresql postgresql-client redis-server redis-tools nginx python3
 
-.PHONY: run build release test test-unit clean
+.PHONY: run build release test test-unit bench bench-smoke clean
 
 ## Install what is missing, build in release mode, apply tenants/ and serve on 127.0.0.1:8080 (SQLite in ./data).
 run: release
@@ -24,6 +24,18 @@ test:
 	$(SWIFT) build --build-tests
 	@# The tests that stop and start the shared servers run apart, after all the others.
 	scripts/with-services.sh bash -c '$(SWIFT) test --skip-build --skip SharedServerTests && $(SWIFT) test --skip-build --filter SharedServerTests'
+
+## Load benchmarks with wrk on SQLite and PostgreSQL + Redis; writes docs/benchmarks.md (about 25 minutes).
+bench:
+	@scripts/install-deps.sh $(TEST_PACKAGES) wrk
+	$(SWIFT) build -c release --product identityd
+	scripts/with-services.sh python3 bench/run.py $(BENCH_ARGS)
+
+## Every benchmark scenario for 3 s; fails on any non-2xx answer. Writes nothing.
+bench-smoke:
+	@scripts/install-deps.sh $(TEST_PACKAGES) wrk
+	$(SWIFT) build -c release --product identityd
+	scripts/with-services.sh python3 bench/run.py --smoke $(BENCH_ARGS)
 
 ## Only the fast in-process tests, while iterating.
 test-unit:
