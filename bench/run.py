@@ -6,7 +6,7 @@ scripts/with-services.sh). Seeds a tenant through the admin API, drives five sce
 scripts next to this file, samples the server's CPU time and RSS from /proc, measures the database's own
 ceiling with pgbench, and writes a Markdown report (docs/benchmarks.md).
 """
-import argparse, base64, json, os, platform, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, base64, json, os, platform, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 import urllib.request, urllib.error, uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -72,6 +72,8 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+        self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 class Tenant:
@@ -251,6 +253,7 @@ def main():
                           f"CPU {row['cpu_per_1000']:.3f} s/1000  runs {row['all_rps']}", flush=True)
         finally:
             server.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
 
     table = report_table(rows, ceilings)
     print("\n" + table)
