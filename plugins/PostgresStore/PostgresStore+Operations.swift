@@ -185,17 +185,26 @@ extension PostgresStore {
 
     // MARK: events
 
+    /// One statement per tenant: the events travel as one JSON array, unpacked by `jsonb_array_elements`.
     public func appendEvents(_ events: [AuditEvent]) async throws {
         let logger = self.logger
         for (tenantID, batch) in Dictionary(grouping: events, by: \.tenantID).sorted(by: { $0.key < $1.key }) {
+            let rows = batch.map { e -> JSONValue in
+                func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+                return .object(["tenant_id": .string(e.tenantID), "kind": .string(e.kind.rawValue),
+                                "time_ms": .number(Double(e.time.millisecondsSince1970)), "user_id": text(e.userID),
+                                "client_id": text(e.clientID), "session_id": text(e.sessionID), "token_hash_prefix": text(e.tokenHashPrefix),
+                                "ip": text(e.ip), "user_agent": text(e.userAgent), "detail": text(e.detail)])
+            }
+            let json = String(decoding: try JSONEncoder().encode(JSONValue.array(rows)), as: UTF8.self)
             try await inTenant(tenantID) { db in
-                for e in batch {
-                    try await db.query("""
-                        INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
-                        VALUES (\(e.tenantID), \(e.kind.rawValue), \(e.time), \(e.userID), \(e.clientID), \(e.sessionID), \(e.tokenHashPrefix),
-                          \(e.ip), \(e.userAgent), \(e.detail))
-                        """, logger: logger)
-                }
+                try await db.query("""
+                    INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
+                    SELECT e ->> 'tenant_id', e ->> 'kind', to_timestamp((e ->> 'time_ms')::bigint / 1000.0), e ->> 'user_id',
+                      e ->> 'client_id', e ->> 'session_id', e ->> 'token_hash_prefix', e ->> 'ip', e ->> 'user_agent', e ->> 'detail'
+                    FROM jsonb_array_elements(\(json)::jsonb) WITH ORDINALITY AS a(e, n)
+                    ORDER BY n
+                    """, logger: logger)
             }
         }
     }

@@ -42,15 +42,22 @@ public final class AuditLog: Sendable {
                 pending.removeAll(keepingCapacity: true)
                 return batch
             }
-            guard !batch.isEmpty else { return }
+            // In chunks: one huge batch (after an outage) must not become one statement the store cannot finish.
+            var written = 0
             do {
-                try await self.store.appendEvents(batch)
+                while written < batch.count {
+                    let end = min(written + Self.chunk, batch.count)
+                    try await self.store.appendEvents(Array(batch[written..<end]))
+                    written = end
+                }
             } catch {
-                self.pending.withLock { $0.insert(contentsOf: batch, at: 0) }
-                self.logger.error("audit events could not be written; will retry", ["count": "\(batch.count)", "error": "\(error)"])
+                self.pending.withLock { $0.insert(contentsOf: batch[written...], at: 0) }
+                self.logger.error("audit events could not be written; will retry", ["count": "\(batch.count - written)", "error": "\(error)"])
             }
         }
     }
+
+    static let chunk = 1000
 
     /// The tenant's events, after writing what is pending.
     public func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent] {
