@@ -305,7 +305,8 @@ Keycloak's sizing guide, which allots one vCPU per 120 refresh-token requests/s,
 grants/s and per 15 password logins/s (and about 1.25 GB of memory per pod).
 
 Scenarios (Lua in `bench/lua`): `refresh` — each connection is one session presenting the refresh token of its
-previous response (every request a real rotation, grace 10 s); `client_credentials`; `password` (scrypt,
+previous response (every request a real rotation, grace 10 s; scope `openid api`, so each one also reads the
+user and signs an ID token); `client_credentials`; `password` (scrypt,
 log2 N = 15, r = 8, p = 1: bound by the hash); `introspect` of a valid access token; `jwks`. Rate limits are
 off for the benchmark tenant. PostgreSQL runs with Redis (revocation cache), on the throw-away cluster of
 `scripts/with-services.sh` (fsync off: the pgbench ceiling below is measured on the same cluster, same terms).

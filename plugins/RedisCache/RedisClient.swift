@@ -100,8 +100,19 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Sends `commands` in one write and reads their replies: a pipeline, one round trip. On an I/O error the
-    /// connection is dropped (the next call reconnects) and the error thrown.
+    /// connection is dropped and, if it was an old one (it may predate a Redis restart), the commands are tried
+    /// once more on a new connection before the error is thrown.
     func run(_ commands: [[String]], readTimeout: Bool = true) throws -> [RedisReply] {
+        guard context != nil else { return try attempt(commands, readTimeout: readTimeout) }
+        do {
+            return try attempt(commands, readTimeout: readTimeout)
+        } catch {
+            close()
+            return try attempt(commands, readTimeout: readTimeout)
+        }
+    }
+
+    private func attempt(_ commands: [[String]], readTimeout: Bool) throws -> [RedisReply] {
         if context == nil { try connect(readTimeout: readTimeout) }
         guard let connection = context else { throw RedisError("redis: not connected") }
         for command in commands {
