@@ -225,13 +225,11 @@ struct MultiNodeEndToEndTests {
 
 /// Introspection from plain threads: every answer for a revoked token must be inactive and for a live one
 /// active, whatever happens to Redis.
-final class IntrospectionLoad: Sendable {
+final class IntrospectionLoad: LoadThreads, @unchecked Sendable {
     struct Tally { var checks = 0, wrong: [String] = [] }
     let tally = Mutex(Tally())
     private let revoked: Mutex<[String]>
     private let live: [String]
-    private let running = Mutex(0)
-    private let done = Mutex(false)
     let base: String, client: (String, String)
 
     init(base: String, client: (String, String), revoked: [String], live: [String]) {
@@ -239,18 +237,17 @@ final class IntrospectionLoad: Sendable {
         self.client = client
         self.revoked = Mutex(revoked)
         self.live = live
+        super.init()
     }
 
     func addRevoked(_ token: String) { revoked.withLock { $0.append(token) } }
 
     func start() {
-        running.withLock { $0 = 2 }
-        for _ in 0..<2 { Thread.detachNewThread { self.drive() } }
+        start(2) { _ in self.drive() }
     }
 
     private func drive() {
-        defer { running.withLock { $0 -= 1 } }
-        while !done.withLock({ $0 }) {
+        while !isDone {
             let cases = revoked.withLock { $0 }.map { ($0, false) } + live.map { ($0, true) }
             for (token, expected) in cases {
                 let answer = try? HTTP.sendBlocking("POST", base + "/t/acme/oauth/introspect",
@@ -265,11 +262,4 @@ final class IntrospectionLoad: Sendable {
             }
         }
     }
-
-    func stop() async {
-        done.withLock { $0 = true }
-        while running.withLock({ $0 }) > 0 { try? await Task.sleep(for: .milliseconds(20)) }
-    }
-
-    func halt() { done.withLock { $0 = true } }
 }

@@ -141,7 +141,7 @@ struct PostgresEndToEndTests {
             }
         }
         let recoveryTime = Date().timeIntervalSince(recoveryStarted)
-        let lastTokens = await load.stop()
+        let lastTokens = await load.finish()
         let final = load.tally.withLock { $0 }
         print("database down: \(okBefore) ok before, \(down.unavailable) × 503 while down (slowest \(String(format: "%.2f", down.slowest)) s), recovered in \(String(format: "%.1f", recoveryTime)) s, \(final.ok) ok in all")
 
@@ -164,30 +164,26 @@ struct PostgresEndToEndTests {
 }
 }
 
-/// Refresh chains driven from plain threads (blocking sockets), so the load cannot starve the test's tasks.
-final class RefreshLoad: Sendable {
+/// Refresh chains driven from plain threads, each presenting the last token it was given.
+final class RefreshLoad: LoadThreads, @unchecked Sendable {
     struct Tally { var ok = 0, unavailable = 0, other: [String] = [], slowest = 0.0, retryAfterMissing = 0 }
     let tally = Mutex(Tally())
-    let phase = Mutex("before")
     private let tokens: Mutex<[String]>
-    private let running = Mutex(0)
     let base: String, secret: String
 
     init(base: String, secret: String, chains: [String]) {
         self.base = base
         self.secret = secret
         tokens = Mutex(chains)
+        super.init(phase: "before")
     }
 
     func start() {
-        let count = tokens.withLock { $0.count }
-        running.withLock { $0 = count }
-        for index in 0..<count { Thread.detachNewThread { self.drive(index) } }
+        start(tokens.withLock { $0.count }) { self.drive($0) }
     }
 
     private func drive(_ index: Int) {
-        defer { running.withLock { $0 -= 1 } }
-        while phase.withLock({ $0 }) != "done" {
+        while !isDone {
             let token = tokens.withLock { $0[index] }
             let started = Date()
             let response: HTTP.Response
@@ -220,15 +216,8 @@ final class RefreshLoad: Sendable {
     }
 
     /// Stops the threads and returns the last token of each chain.
-    @discardableResult
-    func stop() async -> [String] {
-        phase.withLock { $0 = "done" }
-        while running.withLock({ $0 }) > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+    func finish() async -> [String] {
+        await stop()
         return tokens.withLock { $0 }
-    }
-
-    /// Tells the threads to stop without waiting for them.
-    func halt() {
-        phase.withLock { $0 = "done" }
     }
 }

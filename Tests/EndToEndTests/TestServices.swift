@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -94,6 +95,37 @@ final class TestNginx: @unchecked Sendable {
         kill(pid, SIGKILL)
         waitpid(pid, &status, 0)
     }
+}
+
+/// A load driven from plain threads with blocking sockets, so that it cannot starve the test's own tasks.
+/// `phase` is the test's to set ("done" stops the threads).
+class LoadThreads: @unchecked Sendable {
+    let phase: Mutex<String>
+    private let running = Mutex(0)
+
+    init(phase: String = "running") { self.phase = Mutex(phase) }
+
+    var isDone: Bool { phase.withLock { $0 } == "done" }
+
+    /// Runs `body(index)` on `count` threads.
+    func start(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        running.withLock { $0 = count }
+        for index in 0..<count {
+            Thread.detachNewThread {
+                defer { self.running.withLock { $0 -= 1 } }
+                body(index)
+            }
+        }
+    }
+
+    /// Stops the threads and waits for them.
+    func stop() async {
+        halt()
+        while running.withLock({ $0 }) > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Tells the threads to stop without waiting for them.
+    func halt() { phase.withLock { $0 = "done" } }
 }
 
 /// Runs blocking work on a thread of its own, off the cooperative pool.
