@@ -189,14 +189,7 @@ extension PostgresStore {
     public func appendEvents(_ events: [AuditEvent]) async throws {
         let logger = self.logger
         for (tenantID, batch) in Dictionary(grouping: events, by: \.tenantID).sorted(by: { $0.key < $1.key }) {
-            let rows = batch.map { e -> JSONValue in
-                func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-                return .object(["tenant_id": .string(e.tenantID), "kind": .string(e.kind.rawValue),
-                                "time_ms": .number(Double(e.time.millisecondsSince1970)), "user_id": text(e.userID),
-                                "client_id": text(e.clientID), "session_id": text(e.sessionID), "token_hash_prefix": text(e.tokenHashPrefix),
-                                "ip": text(e.ip), "user_agent": text(e.userAgent), "detail": text(e.detail)])
-            }
-            let json = String(decoding: try JSONEncoder().encode(JSONValue.array(rows)), as: UTF8.self)
+            let json = try AuditEvent.batchJSON(batch)
             try await inTenant(tenantID) { db in
                 try await db.query("""
                     INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)

@@ -165,17 +165,13 @@ extension SQLiteStore {
     /// One statement per batch: the events travel as one JSON array, unpacked by `json_each`.
     public func appendEvents(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
-        let rows = events.map { e -> [JSONValue] in
-            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-            return [.string(e.tenantID), .string(e.kind.rawValue), .number(Double(e.time.millisecondsSince1970)), text(e.userID),
-                    text(e.clientID), text(e.sessionID), text(e.tokenHashPrefix), text(e.ip), text(e.userAgent), text(e.detail)]
-        }
-        let json = String(decoding: try JSONEncoder().encode(JSONValue.array(rows.map(JSONValue.array))), as: UTF8.self)
+        let json = try AuditEvent.batchJSON(events)
         _ = try await write(
             """
             INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
-            SELECT value ->> 0, value ->> 1, CAST(value ->> 2 AS INTEGER), value ->> 3, value ->> 4, value ->> 5, value ->> 6,
-              value ->> 7, value ->> 8, value ->> 9
+            SELECT value ->> 'tenant_id', value ->> 'kind', CAST(value ->> 'time_ms' AS INTEGER), value ->> 'user_id',
+              value ->> 'client_id', value ->> 'session_id', value ->> 'token_hash_prefix', value ->> 'ip', value ->> 'user_agent',
+              value ->> 'detail'
             FROM json_each(?) ORDER BY key
             """, [.text(json)])
     }

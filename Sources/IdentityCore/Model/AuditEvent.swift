@@ -68,3 +68,19 @@ public struct RequestOrigin: Sendable, Equatable {
         self.userAgent = userAgent.map { String($0.prefix(512)) }
     }
 }
+
+extension AuditEvent {
+    /// `events` as one JSON array of objects (`tenant_id`, `kind`, `time_ms`, `user_id`, `client_id`,
+    /// `session_id`, `token_hash_prefix`, `ip`, `user_agent`, `detail`): how the SQL stores write a batch in
+    /// one statement.
+    public static func batchJSON(_ events: [AuditEvent]) throws -> String {
+        let rows = events.map { e -> JSONValue in
+            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+            return .object(["tenant_id": .string(e.tenantID), "kind": .string(e.kind.rawValue),
+                            "time_ms": .number(Double(e.time.millisecondsSince1970)), "user_id": text(e.userID),
+                            "client_id": text(e.clientID), "session_id": text(e.sessionID), "token_hash_prefix": text(e.tokenHashPrefix),
+                            "ip": text(e.ip), "user_agent": text(e.userAgent), "detail": text(e.detail)])
+        }
+        return String(decoding: try JSONEncoder().encode(JSONValue.array(rows)), as: UTF8.self)
+    }
+}
