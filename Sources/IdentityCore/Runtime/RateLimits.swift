@@ -92,7 +92,8 @@ extension IdentityRuntime {
     func checkTokenRequestLimit(_ kind: String, _ value: String?, policy: RateLimitPolicy, tenantID: String) async throws {
         let limit = kind == "ip" ? policy.tokenRequestsPerIP : policy.tokenRequestsPerClient
         guard limit > 0, let value else { return }
-        let count = try await countSafely { try await self.limits.increment("rl:\(tenantID):\(kind):\(value)", window: .seconds(policy.window)) }
+        // A limit that cannot be counted does not refuse requests (the fallback counters make this rare).
+        let count = try? await limits.increment("rl:\(tenantID):\(kind):\(value)", window: .seconds(policy.window))
         if let count, count.count > limit {
             throw OAuthError.rateLimited(retryAfter: Self.seconds(count.resetsIn), reason: "\(kind)_rate_limit")
         }
@@ -101,7 +102,7 @@ extension IdentityRuntime {
     /// Refuses a password grant for a username locked out by failed attempts.
     func checkLoginLockout(tenantID: String, username: String, policy: RateLimitPolicy) async throws {
         guard policy.failedLoginsPerUser > 0 else { return }
-        if let remaining = try await countSafely({ try await self.limits.lockRemaining(Self.lockKey(tenantID, username)) }), let remaining {
+        if let remaining = try? await limits.lockRemaining(Self.lockKey(tenantID, username)) {
             throw OAuthError.rateLimited(retryAfter: Self.seconds(remaining), reason: "login_locked_out")
         }
     }
@@ -122,11 +123,6 @@ extension IdentityRuntime {
     }
 
     private static func lockKey(_ tenantID: String, _ username: String) -> String { "ll:\(tenantID):\(username.lowercased())" }
-
-    /// A limit that cannot be counted does not refuse requests (the fallback counters make this rare).
-    private func countSafely<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
-        do { return try await body() } catch { return nil }
-    }
 
     private static func seconds(_ duration: Duration) -> Int {
         max(1, Int((Double(duration.components.attoseconds) / 1e18 + Double(duration.components.seconds)).rounded(.up)))

@@ -27,14 +27,7 @@ public final class InProcessRevocationCache: RevocationCache {
         tenantID + "\u{1F}" + kind.rawValue + "\u{1F}" + value
     }
 
-    public func add(_ revocations: [Revocation]) async throws {
-        entries.withLock { entries in
-            for revocation in revocations {
-                let key = Self.key(revocation.tenantID, revocation.kind, revocation.value)
-                entries[key] = max(entries[key] ?? .distantPast, revocation.expiresAt)
-            }
-        }
-    }
+    public func add(_ revocations: [Revocation]) async throws { learn(revocations) }
 
     public func isRevoked(tenantID: String, sid: String?, jti: String?, now: Date) async throws -> Bool {
         entries.withLock { entries in
