@@ -42,7 +42,7 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Store URL: sqlite://PATH or postgres://user:pw@host:port/db. [IDENTITY_STORE, default sqlite://{data dir}/identity.db]")
     var store: String?
 
-    @Option(help: "Revocation cache URL (redis://host:port/db); in-process when unset. [IDENTITY_CACHE]")
+    @Option(help: "Shared cache URL for several nodes (revocations, rate limits, invalidation): redis://host:port/db; in-process when unset. [IDENTITY_CACHE]")
     var cache: String?
 
     @Option(name: .customLong("admin-token"), help: "Operator admin key. [IDENTITY_ADMIN_TOKEN, default generated into {data dir}/admin-token]")
