@@ -145,17 +145,17 @@ extension PostgresStore {
     }
 
     public func user(tenantID: String, id: String) async throws -> User? {
-        let logger = self.logger
-        return try await inTenant(tenantID) { db in
-            try await db.rows("SELECT * FROM users WHERE tenant_id = \(tenantID) AND id = \(id)", logger: logger).first?.user()
-        }
+        var statement = Prepared<UserByIDSQL>()
+        statement.bindings.append(tenantID)
+        statement.bindings.append(id)
+        return try await execute(statement).first?.user()
     }
 
     public func user(tenantID: String, username: String) async throws -> User? {
-        let logger = self.logger
-        return try await inTenant(tenantID) { db in
-            try await db.rows("SELECT * FROM users WHERE tenant_id = \(tenantID) AND username = \(username)", logger: logger).first?.user()
-        }
+        var statement = Prepared<UserByNameSQL>()
+        statement.bindings.append(tenantID)
+        statement.bindings.append(username)
+        return try await execute(statement).first?.user()
     }
 
     public func users(tenantID: String) async throws -> [User] {

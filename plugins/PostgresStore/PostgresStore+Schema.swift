@@ -131,5 +131,23 @@ enum PostgresSchema {
             END $$
             """,
         ],
+        // Version 3: the user reads of the token endpoints as single statements that set their tenant (no
+        // BEGIN, set_config, COMMIT around them): the refresh grant reads its user for the ID token.
+        [
+            """
+            CREATE FUNCTION identity_user_by_id(p_tenant text, p_id text) RETURNS SETOF users LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              RETURN QUERY SELECT * FROM users WHERE tenant_id = p_tenant AND id = p_id;
+            END $$
+            """,
+            """
+            CREATE FUNCTION identity_user_by_name(p_tenant text, p_username text) RETURNS SETOF users LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              RETURN QUERY SELECT * FROM users WHERE tenant_id = p_tenant AND username = p_username;
+            END $$
+            """,
+        ],
     ]
 }

@@ -41,9 +41,10 @@ extension PostgresStore {
 
     /// Round trip 1 of the refresh grant.
     public func refreshToken(tenantID: String, lookupKey: String) async throws -> (RefreshTokenRecord, Session)? {
-        guard let row = try await statement("SELECT * FROM identity_find_refresh(\(tenantID), \(lookupKey))").first.map(Row.init) else {
-            return nil
-        }
+        var statement = Prepared<FindRefreshSQL>()
+        statement.bindings.append(tenantID)
+        statement.bindings.append(lookupKey)
+        guard let row = try await execute(statement).first else { return nil }
         let token = try row.refreshToken(tenantID: tenantID)
         return (token, try row.session(tenantID: tenantID, id: token.sessionID, prefix: "s_"))
     }
@@ -51,12 +52,21 @@ extension PostgresStore {
     /// Round trip 2 of the refresh grant: the compare-and-set in one statement (one transaction).
     public func applyRefresh(_ w: RefreshWrite) async throws -> RefreshWriteResult {
         let successor = w.successor
-        let rows = try await statement("""
-            SELECT identity_apply_refresh(\(w.tenantID), \(w.presentedKey), \(w.expectedState.rawValue), \(w.newState.rawValue), \(w.now),
-              \(w.sessionID), \(w.lastUsedAt), \(w.idleExpiresAt), \(w.accessExpiresAt), \(successor?.lookupKey), \(successor?.clientID),
-              \(successor?.createdAt), \(successor?.parentKey)) AS result
-            """)
-        switch try rows.first.map(Row.init)?.string("result") {
+        var statement = Prepared<ApplyRefreshSQL>()
+        statement.bindings.append(w.tenantID)
+        statement.bindings.append(w.presentedKey)
+        statement.bindings.append(w.expectedState.rawValue)
+        statement.bindings.append(w.newState.rawValue)
+        statement.bindings.append(w.now)
+        statement.bindings.append(w.sessionID)
+        statement.bindings.append(w.lastUsedAt)
+        statement.bindings.append(w.idleExpiresAt)
+        statement.bindings.append(w.accessExpiresAt)
+        statement.bindings.append(successor?.lookupKey)
+        statement.bindings.append(successor?.clientID)
+        statement.bindings.append(successor?.createdAt)
+        statement.bindings.append(successor?.parentKey)
+        switch try await execute(statement).first?.string("result") {
         case "applied": return .applied
         case "token_changed": return .tokenChanged
         default: return .sessionNotLive

@@ -8,7 +8,8 @@ import Synchronization
 /// production backend, shared by every identityd node.
 ///
 /// Each operation runs in its own transaction that first sets `app.tenant_id` (row-level security); the
-/// refresh grant's lookup and compare-and-set write are one server-side function call each. Connection and
+/// token endpoints' reads and the refresh grant's compare-and-set write are one prepared server-side
+/// function call each, which sets the tenant itself. Connection and
 /// server failures surface as `StoreError.unavailable`; an operation that gets no answer within
 /// `operationTimeout` fails instead of queueing, and after such a failure operations fail at once for a short
 /// back-off, so requests fail fast while the database is down and the pool reconnects by itself when it returns.
@@ -113,9 +114,13 @@ public final class PostgresStore: IdentityStore {
         }
     }
 
-    /// Runs one statement that sets its tenant itself (the refresh functions).
-    func statement(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await reportingOutages { try await self.client.query(query, logger: self.logger).collect() }
+    /// Runs one prepared statement that sets its tenant itself (the token endpoints' hot path; see `Prepared`).
+    func execute<Statement>(_ statement: Prepared<Statement>) async throws -> [Row] {
+        try await reportingOutages {
+            var rows: [Row] = []
+            for try await row in try await self.client.execute(statement, logger: self.logger) { rows.append(row) }
+            return rows
+        }
     }
 
     /// Runs `body` within `operationTimeout` (`bounded: false`: however long it takes), reporting database and
