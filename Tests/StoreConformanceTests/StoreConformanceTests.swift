@@ -107,6 +107,50 @@ import Testing
         try await store.close()
     }
 
+    /// Concurrent writes, some of which fail (SQLite commits concurrent writes together: a failure must undo
+    /// its own write only, and every caller must get its own outcome).
+    @Test(arguments: StoreKind.allCases)
+    func concurrentWritesThatFailLeaveTheOthersWritten(kind: StoreKind) async throws {
+        let store = try await seeded(kind)
+        // 40 users, every other one under a username taken twice: of each pair exactly one is written.
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for n in 0..<40 {
+                group.addTask {
+                    let user = F.user(id: "usr_c\(n)", username: n.isMultiple(of: 2) ? "shared\(n / 4)" : "own\(n)")
+                    do {
+                        try await store.createUser(user)
+                        return (n, true)
+                    } catch StoreError.conflict {
+                        return (n, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        let users = try await store.users(tenantID: "acme")
+        for n in 0..<40 {
+            #expect((try await store.user(tenantID: "acme", id: "usr_c\(n)") != nil) == outcomes[n], "user \(n)")
+        }
+        #expect(outcomes.values.filter { !$0 }.count == 10)
+        #expect(users.count == 1 + 30)
+
+        // 20 sessions whose first refresh tokens collide in pairs: a session whose token failed is not written.
+        let written = await withTaskGroup(of: (Int, Bool).self) { group in
+            for n in 0..<20 {
+                group.addTask {
+                    let created = try? await store.createSession(F.session(id: "sid_c\(n)"), firstToken: F.token(key: "k\(n / 2)", session: "sid_c\(n)"))
+                    return (n, created != nil)
+                }
+            }
+            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(written.values.filter { $0 }.count == 10)
+        for n in 0..<20 {
+            #expect((try await store.session(tenantID: "acme", id: "sid_c\(n)") != nil) == written[n], "session \(n)")
+        }
+        try await store.close()
+    }
+
     // MARK: sessions and rotation
 
     @Test(arguments: StoreKind.allCases)

@@ -149,7 +149,12 @@ public final class MemoryStore: IdentityStore {
     // MARK: sessions
 
     public func createSession(_ session: Session, firstToken: RefreshTokenRecord?) async throws {
-        state.withLock { state in
+        try state.withLock { state in
+            // As the SQL stores' keys do: neither the session nor its first token may exist already.
+            guard state.sessions[Self.key(session.tenantID, session.id)] == nil,
+                  firstToken.map({ state.tokens[Self.key($0.tenantID, $0.lookupKey)] == nil }) ?? true else {
+                throw StoreError.conflict("session")
+            }
             state.sessions[Self.key(session.tenantID, session.id)] = session
             if let token = firstToken { state.tokens[Self.key(token.tenantID, token.lookupKey)] = token }
         }

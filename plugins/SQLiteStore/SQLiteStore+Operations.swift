@@ -8,7 +8,7 @@ extension SQLiteStore {
     private func unique<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as SQLiteError where Self.isConstraint(error) {
+        } catch let error as SQLiteFailure where error.isConstraint {
             throw StoreError.conflict(what)
         }
     }
@@ -19,11 +19,11 @@ extension SQLiteStore {
         let policy = String(decoding: try JSONEncoder().encode(tenant.policy), as: UTF8.self)
         try await unique("tenant") {
             try await transaction { db in
-                _ = try await db.query(
+                try db.query(
                     "INSERT INTO tenants (id, name, status, policy, admin_key_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [.text(tenant.id), .text(tenant.name), .text(tenant.status.rawValue), .text(policy), .text(adminKeyHash),
                      Bind.time(tenant.createdAt), Bind.time(tenant.updatedAt)])
-                for key in keys { try await Self.upsert(key, on: db) }
+                for key in keys { try Self.upsert(key, on: db) }
             }
         }
     }
@@ -45,9 +45,9 @@ extension SQLiteStore {
     public func deleteTenant(id: String) async throws -> Bool {
         try await transaction { db in
             for table in ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events"] {
-                _ = try await db.query("DELETE FROM \(table) WHERE tenant_id = ?", [.text(id)])
+                try db.query("DELETE FROM \(table) WHERE tenant_id = ?", [.text(id)])
             }
-            return try await !db.query("DELETE FROM tenants WHERE id = ? RETURNING id", [.text(id)]).isEmpty
+            return try !db.query("DELETE FROM tenants WHERE id = ? RETURNING id", [.text(id)]).isEmpty
         }
     }
 
@@ -64,12 +64,12 @@ extension SQLiteStore {
 
     public func saveSigningKeys(_ keys: [SigningKey]) async throws {
         try await transaction { db in
-            for key in keys { try await Self.upsert(key, on: db) }
+            for key in keys { try Self.upsert(key, on: db) }
         }
     }
 
-    private static func upsert(_ key: SigningKey, on db: SQLiteConnection) async throws {
-        _ = try await db.query(
+    private static func upsert(_ key: SigningKey, on db: SQLiteHandle) throws {
+        try db.query(
             """
             INSERT INTO signing_keys (tenant_id, kid, alg, state, public_jwk, sealed_private_key, created_at, activated_at, retired_at, verify_until)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -25,7 +25,7 @@ struct RowDecodingError: Error, CustomStringConvertible {
     var description: String { "stored row has a bad or missing \(column)" }
 }
 
-extension SQLiteRow {
+extension StoredRow {
     func string(_ column: String) throws -> String {
         guard let value = self.column(column)?.string else { throw RowDecodingError(column: column) }
         return value

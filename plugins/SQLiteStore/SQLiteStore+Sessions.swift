@@ -5,7 +5,7 @@ import SQLiteNIO
 extension SQLiteStore {
     public func createSession(_ session: Session, firstToken: RefreshTokenRecord?) async throws {
         try await transaction { db in
-            _ = try await db.query(
+            try db.query(
                 """
                 INSERT INTO sessions (tenant_id, id, user_id, client_id, scopes, acr, amr, auth_time, created_at, last_used_at,
                   idle_expires_at, absolute_expires_at, access_expires_at, status, revoked_at, dpop_jkt, ip, user_agent)
@@ -16,12 +16,12 @@ extension SQLiteStore {
                  Bind.time(session.lastUsedAt), Bind.time(session.idleExpiresAt), Bind.time(session.absoluteExpiresAt),
                  Bind.time(session.accessExpiresAt), .text(session.status.rawValue), Bind.time(session.revokedAt), Bind.text(session.dpopJKT),
                  Bind.text(session.ip), Bind.text(session.userAgent)])
-            if let firstToken { try await Self.insert(firstToken, on: db) }
+            if let firstToken { try Self.insert(firstToken, on: db) }
         }
     }
 
-    private static func insert(_ token: RefreshTokenRecord, on db: SQLiteConnection) async throws {
-        _ = try await db.query(
+    private static func insert(_ token: RefreshTokenRecord, on db: SQLiteHandle) throws {
+        try db.query(
             """
             INSERT INTO refresh_tokens (tenant_id, lookup_key, session_id, client_id, state, created_at, rotated_at, parent_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -76,9 +76,9 @@ extension SQLiteStore {
                  Bind.time(write.accessExpiresAt), Bind.text(successor?.lookupKey), Bind.text(successor?.sessionID),
                  Bind.text(successor?.clientID), Bind.time(successor?.createdAt), Bind.text(successor?.parentKey)])
             return .applied
-        } catch let error as SQLiteError where error.message.contains("identityd:token_changed") {
+        } catch let error as SQLiteFailure where error.message.contains("identityd:token_changed") {
             return .tokenChanged
-        } catch let error as SQLiteError where error.message.contains("identityd:session_not_live") {
+        } catch let error as SQLiteFailure where error.message.contains("identityd:session_not_live") {
             return .sessionNotLive
         }
     }
@@ -100,13 +100,13 @@ extension SQLiteStore {
     /// their refresh tokens, and records their revocations, in one transaction.
     private func revoke(tenantID: String, now: Date, filter: String, argument: SQLiteData) async throws -> [Session] {
         try await transaction { db in
-            let sessions = try await db.query(
+            let sessions = try db.query(
                 "UPDATE sessions SET status = 'revoked', revoked_at = ? WHERE tenant_id = ? AND status = 'active' AND \(filter) RETURNING *",
                 [Bind.time(now), .text(tenantID), argument]).map { try $0.session() }
             for session in sessions {
-                _ = try await db.query("UPDATE refresh_tokens SET state = 'revoked' WHERE tenant_id = ? AND session_id = ? AND state <> 'revoked'",
+                try db.query("UPDATE refresh_tokens SET state = 'revoked' WHERE tenant_id = ? AND session_id = ? AND state <> 'revoked'",
                                        [.text(tenantID), .text(session.id)])
-                try await Self.insert(session.revocation, on: db)
+                try Self.insert(session.revocation, on: db)
             }
             return sessions.sorted { $0.id < $1.id }
         }
@@ -114,8 +114,8 @@ extension SQLiteStore {
 
     // MARK: revocations
 
-    private static func insert(_ revocation: Revocation, on db: SQLiteConnection) async throws {
-        _ = try await db.query(
+    private static func insert(_ revocation: Revocation, on db: SQLiteHandle) throws {
+        try db.query(
             """
             INSERT INTO revocations (tenant_id, kind, value, expires_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (tenant_id, kind, value) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)
@@ -124,7 +124,7 @@ extension SQLiteStore {
     }
 
     public func addRevocation(_ revocation: Revocation) async throws {
-        try await transaction { db in try await Self.insert(revocation, on: db) }
+        try await transaction { db in try Self.insert(revocation, on: db) }
     }
 
     public func revocations(liveAt now: Date) async throws -> [Revocation] {
@@ -147,7 +147,7 @@ extension SQLiteStore {
 
     public func purgeExpired(now: Date, batch: Int) async throws -> Int {
         try await transaction { db in
-            let sessions = try await db.query(
+            let sessions = try db.query(
                 """
                 DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions
                   WHERE (status = 'revoked' OR idle_expires_at <= ? OR absolute_expires_at <= ?) AND access_expires_at <= ? LIMIT ?)
@@ -156,10 +156,10 @@ extension SQLiteStore {
                 [Bind.time(now), Bind.time(now), Bind.time(now), .integer(batch)])
             var removed = sessions.count
             for row in sessions {
-                removed += try await db.query("DELETE FROM refresh_tokens WHERE tenant_id = ? AND session_id = ? RETURNING lookup_key",
+                removed += try db.query("DELETE FROM refresh_tokens WHERE tenant_id = ? AND session_id = ? RETURNING lookup_key",
                                               [.text(try row.string("tenant_id")), .text(try row.string("id"))]).count
             }
-            removed += try await db.query(
+            removed += try db.query(
                 "DELETE FROM revocations WHERE rowid IN (SELECT rowid FROM revocations WHERE expires_at <= ? LIMIT ?) RETURNING kind",
                 [Bind.time(now), .integer(batch)]).count
             return removed

@@ -1,84 +1,52 @@
 import Foundation
-import Synchronization
 import IdentityCore
 import Logging
 import SQLiteNIO
 
 /// The store protocols on an embedded SQLite file: the default for development and single-node installs.
 ///
-/// WAL mode; one writer connection, through which every write and transaction goes one at a time (SQLite
-/// allows one writer), and two reader connections that read committed data alongside it. Timestamps are
-/// integer milliseconds since 1970; lists are JSON text.
+/// WAL mode, through `SQLiteDatabase`: writes go one at a time through one writer connection (SQLite allows
+/// one writer), committed in groups; reads run alongside on reader connections and see what was committed.
+/// Timestamps are integer milliseconds since 1970; lists are JSON text.
 public final class SQLiteStore: IdentityStore {
-    let writer: SQLiteConnection
-    /// Readers, each with the lock that keeps it to one statement at a time.
-    let readers: [(connection: SQLiteConnection, lock: SerialWriter)]
-    private let nextReader = Atomic<Int>(0)
-    private let threadPool: NIOThreadPool
-    private let writeLock = SerialWriter()
+    let database: SQLiteDatabase
 
     /// Opens (creating if needed) the database at `path`.
     public static func open(path: String, logger: Logger = Logger(label: "identityd.sqlite")) async throws -> SQLiteStore {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let pool = NIOThreadPool(numberOfThreads: 3)
-        pool.start()
-        let loop = MultiThreadedEventLoopGroup.singleton.any()
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000"] {
-            _ = try await writer.query(pragma)
+        do {
+            return SQLiteStore(database: try SQLiteDatabase(path: path, pragmas: ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"]))
+        } catch let error as SQLiteFailure {
+            throw StoreError.unavailable("sqlite: \(path): \(error.message)")
         }
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<2 {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop)
-            _ = try await reader.query("PRAGMA busy_timeout=5000")
-            readers.append(reader)
-        }
-        return SQLiteStore(writer: writer, readers: readers, threadPool: pool)
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
-        self.writer = writer
-        self.readers = readers.map { ($0, SerialWriter()) }
-        self.threadPool = threadPool
+    private init(database: SQLiteDatabase) {
+        self.database = database
     }
 
     public func close() async throws {
-        for (reader, _) in readers { try await reader.close() }
-        try await writer.close()
-        try await threadPool.shutdownGracefully()
+        try await database.close()
     }
 
     public func ping() async throws { _ = try await read("SELECT 1", []) }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, committing if it returns and rolling
-    /// back if it throws. Transactions and single writes are serialised.
-    func transaction<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
-        try await Self.reportingOutages { try await writeLock.run {
-            _ = try await writer.query("BEGIN IMMEDIATE")
-            do {
-                let result = try await body(writer)
-                _ = try await writer.query("COMMIT")
-                return result
-            } catch {
-                _ = try? await writer.query("ROLLBACK")
-                throw error
-            }
-        } }
+    /// Runs `body` as one transaction on the writer (a savepoint in the next group commit): all of it is
+    /// written, or none of it if it throws.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> T {
+        try await Self.reportingOutages { try await database.write(body) }
     }
 
-    /// One write statement on the writer, outside any transaction.
+    /// One write statement on the writer.
     @discardableResult
-    func write(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        try await Self.reportingOutages { try await writeLock.run { try await writer.query(sql, binds) } }
+    func write(_ sql: String, _ binds: [SQLiteData]) async throws -> [StoredRow] {
+        try await transaction { try $0.query(sql, binds) }
     }
 
-    /// One statement on a reader, one statement per reader at a time: a connection's read transaction lasts
-    /// while any of its statements is active, so overlapping statements on one connection would keep reading an
-    /// old snapshot under load (a refresh token committed milliseconds ago looked unknown).
-    func read(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        let (reader, lock) = readers[nextReader.add(1, ordering: .relaxed).oldValue % readers.count]
-        return try await Self.reportingOutages { try await lock.run { try await reader.query(sql, binds) } }
+    /// One statement on a reader, on the calling thread (see `SQLiteDatabase`).
+    func read(_ sql: String, _ binds: [SQLiteData]) async throws -> [StoredRow] {
+        try await Self.reportingOutages { try database.read { try $0.query(sql, binds) } }
     }
 
     /// Runs `body`, reporting SQLite failures other than constraint violations (which callers map to
@@ -86,28 +54,24 @@ public final class SQLiteStore: IdentityStore {
     private static func reportingOutages<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as SQLiteError where !isConstraint(error) && !error.message.hasPrefix("identityd:") {
+        } catch let error as SQLiteFailure where !error.isConstraint && !error.message.hasPrefix("identityd:") {
             throw StoreError.unavailable("sqlite: \(error.message)")
         }
-    }
-
-    static func isConstraint(_ error: SQLiteError) -> Bool {
-        [.constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed].contains(error.reason)
     }
 
     // MARK: migrations
 
     public func migrate() async throws {
         try await transaction { db in
-            _ = try await db.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-            let current = try await db.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").first?.column("v")?.integer ?? 0
+            try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            let current = try db.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").first?.column("v")?.integer ?? 0
             guard current <= Self.migrations.count else {
                 throw StoreError.schemaTooNew(found: Int(current), known: Self.migrations.count)
             }
             for (index, statements) in Self.migrations.enumerated() where index + 1 > current {
-                for statement in statements { _ = try await db.query(statement) }
-                _ = try await db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                                       [.integer(index + 1), .integer(Int(Date().millisecondsSince1970))])
+                for statement in statements { try db.execute(statement) }
+                try db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                             [.integer(index + 1), .integer(Int(Date().millisecondsSince1970))])
             }
         }
     }
