@@ -199,9 +199,11 @@ final class SQLiteHandle: @unchecked Sendable {
     func query(_ sql: String, _ binds: [SQLiteData] = []) throws -> [StoredRow] {
         let statement = try prepared(sql)
         let raw = statement.raw
-        defer {
-            sqlite_nio_sqlite3_reset(raw)
-            sqlite_nio_sqlite3_clear_bindings(raw)
+        // Every parameter is bound anew below, so the old values need no clearing (which would also make
+        // SQLite prepare again a statement whose plan looked at a bound value).
+        defer { sqlite_nio_sqlite3_reset(raw) }
+        guard binds.count == sqlite_nio_sqlite3_bind_parameter_count(raw) else {
+            throw SQLiteFailure(code: SQLITE_RANGE, message: "\(binds.count) values for the statement's \(sqlite_nio_sqlite3_bind_parameter_count(raw)) parameters")
         }
         for (offset, value) in binds.enumerated() {
             let index = Int32(offset + 1), status: Int32
