@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IdentityCoreTests",
-            dependencies: ["IdentityCore", "MemoryStore"]
+            dependencies: ["IdentityCore", "MemoryStore", .product(name: "JWTKit", package: "jwt-kit")]
         ),
         .testTarget(
             name: "StoreConformanceTests",

@@ -1,5 +1,6 @@
 import Foundation
 import IdentityCore
+import JWTKit
 import Testing
 
 @Suite struct TenantPolicyTests {
@@ -104,5 +105,37 @@ import Testing
         #expect(Base64URL.decode("a+b/") == nil)
         #expect(Base64URL.decode("abcde") == nil)
         #expect([0x00, 0x0f, 0xab, 0xff].hexString == "000fabff")
+    }
+
+    /// The keyring assembles compact JWS itself; jwt-kit, given only the published JWK, must accept what it
+    /// signs, and the keyring must refuse a token whose payload or signature was changed.
+    @Test(arguments: [SigningAlgorithm.es256, .edDSA, .rs256])
+    func tokensVerifyAgainstThePublishedKeyElsewhereAndTamperingIsRefused(algorithm: SigningAlgorithm) async throws {
+        let box = try SecretBox(masterKey: Array(repeating: 7, count: 32))
+        let now = Date()
+        let key = try SigningKeyFactory(box: box, random: SystemRandomSource()).make(algorithm, tenantID: "acme", state: .active, now: now)
+        let keyring = try await TenantKeyring.load([key], box: box, now: now)
+        let claims = AccessTokenClaims(iss: "https://id.example/t/acme", sub: "usr_1", aud: "api", exp: now.secondsSince1970 + 60,
+                                       iat: now.secondsSince1970, jti: "j1", clientID: "web", scope: "openid \"api\"", sid: "sid_1")
+        let token = try await keyring.sign(claims, typ: "at+jwt")
+        #expect(await keyring.verify(token, typ: "at+jwt", as: AccessTokenClaims.self) == claims)
+        #expect(await keyring.verify(token, typ: "rt+jwt", as: AccessTokenClaims.self) == nil)
+
+        let elsewhere = JWTKeyCollection()
+        try await elsewhere.add(jwksJSON: #"{"keys":["# + key.publicJWK + "]}")
+        #expect(try await elsewhere.verify(token, as: AccessTokenClaims.self) == claims)
+        let header = try JSONDecoder().decode([String: String].self, from: Data(try #require(Base64URL.decode(token.split(separator: ".")[0]))))
+        #expect(header == ["alg": algorithm.rawValue, "kid": key.kid, "typ": "at+jwt"])
+
+        var parts = token.split(separator: ".").map(String.init)
+        var forged = claims
+        forged.sub = "usr_2"
+        parts[1] = Base64URL.encode(try JSONEncoder().encode(forged))
+        #expect(await keyring.verify(parts.joined(separator: "."), typ: "at+jwt", as: AccessTokenClaims.self) == nil)
+        parts = token.split(separator: ".").map(String.init)
+        var signature = try #require(Base64URL.decode(parts[2]))
+        signature[signature.count / 2] ^= 1
+        parts[2] = Base64URL.encode(signature)
+        #expect(await keyring.verify(parts.joined(separator: "."), typ: "at+jwt", as: AccessTokenClaims.self) == nil)
     }
 }

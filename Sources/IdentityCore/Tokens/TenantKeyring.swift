@@ -1,13 +1,21 @@
+import Crypto
+import CryptoExtras
 import Foundation
 import JWTKit
 
 /// A tenant's published keys, loaded and ready: signs with the active key, verifies with any published one,
 /// and holds its JWKS document pre-rendered. Built from the store and cached per node by `TenantDirectory`.
+///
+/// Compact JWS is put together here, over swift-crypto's keys, rather than through jwt-kit's key collection:
+/// that collection is an actor, so every token of a tenant queued for one executor, and its JSON header was
+/// encoded anew for each token. Here the header of each `typ` is rendered once per key, and signing and
+/// verifying run on the caller's thread.
 public struct TenantKeyring: Sendable {
-    private let collection: JWTKeyCollection
+    private let keys: [String: TokenKey]
+    private let active: TokenKey
     /// The key that signs new tokens.
-    public let activeKID: String
-    public let activeAlgorithm: SigningAlgorithm
+    public var activeKID: String { active.kid }
+    public var activeAlgorithm: SigningAlgorithm { active.algorithm }
     /// The algorithm of each published key, by kid.
     public let algorithms: [String: SigningAlgorithm]
     /// `{"keys": [...]}` with every published key: pending, active, and retired but still verifying.
@@ -15,42 +23,101 @@ public struct TenantKeyring: Sendable {
 
     /// Loads the keys of `keys` that are published at `now`; throws when none is active.
     public static func load(_ keys: [SigningKey], box: SecretBox, now: Date) async throws -> TenantKeyring {
-        let collection = JWTKeyCollection()
-        var algorithms: [String: SigningAlgorithm] = [:]
+        var loaded: [String: TokenKey] = [:]
         var jwks: [String] = []
         var active: SigningKey?
         for key in keys where key.isPublished(at: now) {
             let pem = String(decoding: try box.open(key.sealedPrivateKey), as: UTF8.self)
-            let kid = JWKIdentifier(string: key.kid)
-            switch key.algorithm {
-            case .es256: await collection.add(ecdsa: try ES256PrivateKey(pem: pem), kid: kid)
-            case .edDSA: await collection.add(eddsa: try EdDSA.PrivateKey(pem: pem), kid: kid)
-            case .rs256: await collection.add(rsa: try Insecure.RSA.PrivateKey(pem: pem), digestAlgorithm: .sha256, kid: kid)
-            }
-            algorithms[key.kid] = key.algorithm
+            loaded[key.kid] = try TokenKey(kid: key.kid, algorithm: key.algorithm, pem: pem)
             jwks.append(key.publicJWK)
             if key.state == .active, active == nil || (key.activatedAt ?? .distantPast) > (active?.activatedAt ?? .distantPast) {
                 active = key
             }
         }
-        guard let active else { throw SigningKeyError.noActiveKey(keys.first?.tenantID ?? "?") }
-        return TenantKeyring(collection: collection, activeKID: active.kid, activeAlgorithm: active.algorithm,
-                             algorithms: algorithms, jwksJSON: "{\"keys\":[" + jwks.joined(separator: ",") + "]}")
+        guard let active, let activeKey = loaded[active.kid] else { throw SigningKeyError.noActiveKey(keys.first?.tenantID ?? "?") }
+        return TenantKeyring(keys: loaded, active: activeKey, algorithms: loaded.mapValues(\.algorithm),
+                             jwksJSON: "{\"keys\":[" + jwks.joined(separator: ",") + "]}")
     }
 
     /// `payload` signed with the active key, with `typ` and `kid` in the header.
     public func sign(_ payload: some JWTPayload, typ: String) async throws -> String {
-        var header = JWTHeader()
-        header.typ = typ
-        header.alg = activeAlgorithm.rawValue
-        return try await collection.sign(payload, kid: JWKIdentifier(string: activeKID), header: header)
+        let body = Base64URL.encode(try JSONEncoder().encode(payload))
+        let input = active.header(typ: typ) + "." + body
+        return input + "." + Base64URL.encode(try active.sign(Array(input.utf8)))
     }
 
     /// The payload of `token` if its header names `typ` and a published kid with a matching algorithm and its
     /// signature verifies; nil otherwise. Expiry is the caller's to check.
     public func verify<Payload: JWTPayload>(_ token: String, typ: String, as: Payload.Type) async -> Payload? {
         guard let header = JOSEHeader.of(token), header.typ?.lowercased() == typ, let kid = header.kid,
-              let algorithm = algorithms[kid], header.alg == algorithm.rawValue else { return nil }
-        return try? await collection.verify(token, as: Payload.self)
+              let key = keys[kid], header.alg == key.algorithm.rawValue else { return nil }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = Base64URL.decode(parts[1]), let signature = Base64URL.decode(parts[2]),
+              key.isValid(signature, for: Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))) else { return nil }
+        return try? JSONDecoder().decode(Payload.self, from: Data(payload))
+    }
+}
+
+/// One published key: its private half for signing, its public half for verifying, and its headers.
+private struct TokenKey: Sendable {
+    enum Material: Sendable {
+        case es256(P256.Signing.PrivateKey, P256.Signing.PublicKey)
+        case edDSA(Curve25519.Signing.PrivateKey, Curve25519.Signing.PublicKey)
+        case rs256(_RSA.Signing.PrivateKey, _RSA.Signing.PublicKey)
+    }
+
+    let kid: String
+    let algorithm: SigningAlgorithm
+    let material: Material
+    /// The base64url JOSE header for each `typ` identityd signs.
+    private let headers: [String: String]
+
+    init(kid: String, algorithm: SigningAlgorithm, pem: String) throws {
+        self.kid = kid
+        self.algorithm = algorithm
+        switch algorithm {
+        case .es256:
+            let key = try P256.Signing.PrivateKey(pemRepresentation: pem)
+            material = .es256(key, key.publicKey)
+        case .edDSA:
+            let key = try Curve25519.Signing.PrivateKey(pemRepresentation: pem)
+            material = .edDSA(key, key.publicKey)
+        case .rs256:
+            let key = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
+            material = .rs256(key, key.publicKey)
+        }
+        headers = Dictionary(uniqueKeysWithValues: Self.types.map { ($0, Self.renderHeader(alg: algorithm.rawValue, kid: kid, typ: $0)) })
+    }
+
+    static let types = ["at+jwt", "rt+jwt", "JWT"]
+
+    func header(typ: String) -> String {
+        headers[typ] ?? Self.renderHeader(alg: algorithm.rawValue, kid: kid, typ: typ)
+    }
+
+    private static func renderHeader(alg: String, kid: String, typ: String) -> String {
+        let fields = ["alg": alg, "kid": kid, "typ": typ]
+        let json = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return Base64URL.encode(json)
+    }
+
+    func sign(_ input: [UInt8]) throws -> [UInt8] {
+        switch material {
+        case .es256(let key, _): Array(try key.signature(for: input).rawRepresentation)
+        case .edDSA(let key, _): Array(try key.signature(for: input))
+        case .rs256(let key, _): Array(try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation)
+        }
+    }
+
+    func isValid(_ signature: [UInt8], for input: [UInt8]) -> Bool {
+        switch material {
+        case .es256(_, let key):
+            guard let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            return key.isValidSignature(signature, for: input)
+        case .edDSA(_, let key):
+            return key.isValidSignature(signature, for: input)
+        case .rs256(_, let key):
+            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input, padding: .insecurePKCS1v1_5)
+        }
     }
 }
