@@ -19,6 +19,7 @@ struct Prepared<Statement: PreparedSQL>: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) -> StoredRow { StoredRow(row) }
 }
 
+/// `Row` by another name: inside `Prepared`, `Row` means the protocol's associated type.
 typealias StoredRow = Row
 
 enum FindRefreshSQL: PreparedSQL {
