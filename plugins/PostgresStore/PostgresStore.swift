@@ -105,6 +105,7 @@ public final class PostgresStore: IdentityStore {
     // MARK: running queries
 
     /// Runs `body` in a transaction whose `app.tenant_id` is `tenantID` (`"*"`: every tenant).
+    @discardableResult
     func inTenant<T: Sendable>(_ tenantID: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await reportingOutages {
             try await self.client.withTransaction(logger: self.logger) { connection in
