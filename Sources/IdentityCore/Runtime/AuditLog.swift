@@ -5,13 +5,13 @@ import Synchronization
 /// that the token endpoints do not pay a database write per event; `flush()` writes what is pending, and
 /// is called before the log is read and on shutdown.
 public final class AuditLog: Sendable {
-    private let store: any IdentityStore
+    private let store: any EventStore
     private let logger: LogSink
-    private let pending = Mutex<[AuditEvent]>([])
+    private let pending = Mutex<(events: [AuditEvent], flushQueued: Bool)>(([], false))
     private let writer = SerialWriter()
     let flushThreshold: Int
 
-    public init(store: any IdentityStore, logger: LogSink, flushThreshold: Int = 256) {
+    public init(store: any EventStore, logger: LogSink, flushThreshold: Int = 256) {
         self.store = store
         self.logger = logger
         self.flushThreshold = flushThreshold
@@ -25,21 +25,24 @@ public final class AuditLog: Sendable {
         if let user = event.userID { metadata["user"] = user }
         if let detail = event.detail { metadata["detail"] = detail }
         logger.info("audit", metadata)
-        let count = pending.withLock { pending in
-            pending.append(event)
-            return pending.count
+        let startFlush = pending.withLock { pending in
+            pending.events.append(event)
+            guard pending.events.count >= flushThreshold, !pending.flushQueued else { return false }
+            pending.flushQueued = true
+            return true
         }
-        if count >= flushThreshold {
-            Task { await self.flush() }
-        }
+        // One flush queued at a time: one per event past the threshold piled up thousands of waiting tasks
+        // (and as many small batches) whenever the store was slower than the token endpoint.
+        if startFlush { Task { await self.flush() } }
     }
 
     /// Writes every queued event; events are never dropped on a store error but kept for the next flush.
     public func flush() async {
         await writer.run {
             let batch = self.pending.withLock { pending in
-                let batch = pending
-                pending.removeAll(keepingCapacity: true)
+                let batch = pending.events
+                pending.events.removeAll(keepingCapacity: true)
+                pending.flushQueued = false
                 return batch
             }
             // In chunks: one huge batch (after an outage) must not become one statement the store cannot finish.
@@ -51,7 +54,7 @@ public final class AuditLog: Sendable {
                     written = end
                 }
             } catch {
-                self.pending.withLock { $0.insert(contentsOf: batch[written...], at: 0) }
+                self.pending.withLock { $0.events.insert(contentsOf: batch[written...], at: 0) }
                 self.logger.error("audit events could not be written; will retry", ["count": "\(batch.count - written)", "error": "\(error)"])
             }
         }
