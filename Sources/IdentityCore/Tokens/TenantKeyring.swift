@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import JWTKit
+import Synchronization
 
 /// A tenant's published keys, loaded and ready: signs with the active key, verifies with any published one,
 /// and holds its JWKS document pre-rendered. Built from the store and cached per node by `TenantDirectory`.
@@ -20,6 +21,8 @@ public struct TenantKeyring: Sendable {
     public let algorithms: [String: SigningAlgorithm]
     /// `{"keys": [...]}` with every published key: pending, active, and retired but still verifying.
     public let jwksJSON: String
+    /// Tokens whose signatures this keyring has verified (it is rebuilt when the tenant's keys change).
+    private let verified = VerifiedTokens()
 
     /// Loads the keys of `keys` that are published at `now`; throws when none is active.
     public static func load(_ keys: [SigningKey], box: SecretBox, now: Date) async throws -> TenantKeyring {
@@ -49,12 +52,37 @@ public struct TenantKeyring: Sendable {
     /// The payload of `token` if its header names `typ` and a published kid with a matching algorithm and its
     /// signature verifies; nil otherwise. Expiry is the caller's to check.
     public func verify<Payload: JWTPayload>(_ token: String, typ: String, as: Payload.Type) async -> Payload? {
+        let digest = SHA256.hash(data: Array(token.utf8))
+        if let payload = verified.payload(digest, typ: typ, as: Payload.self) { return payload }
         guard let header = JOSEHeader.of(token), header.typ?.lowercased() == typ, let kid = header.kid,
               let key = keys[kid], header.alg == key.algorithm.rawValue else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let payload = Base64URL.decode(parts[1]), let signature = Base64URL.decode(parts[2]),
               key.isValid(signature, for: Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))) else { return nil }
-        return try? JSONDecoder().decode(Payload.self, from: Data(payload))
+        guard let claims = try? JSONDecoder().decode(Payload.self, from: Data(payload)) else { return nil }
+        verified.remember(digest, typ: typ, payload: claims)
+        return claims
+    }
+}
+
+/// The payloads of tokens whose signature verified, by the SHA-256 of the whole token (signature included,
+/// so only the very same bytes match): a resource server introspects the same access token again and again,
+/// and the signature check (ES256: 115-145 µs) is most of that work. Expiry and revocation are still checked
+/// by the caller every time. Bounded: emptied when full.
+private final class VerifiedTokens: Sendable {
+    private let entries = Mutex<[SHA256Digest: (typ: String, payload: any Sendable)]>([:])
+    static let capacity = 10_000
+
+    func payload<Payload>(_ digest: SHA256Digest, typ: String, as: Payload.Type) -> Payload? {
+        guard let entry = entries.withLock({ $0[digest] }), entry.typ == typ else { return nil }
+        return entry.payload as? Payload
+    }
+
+    func remember(_ digest: SHA256Digest, typ: String, payload: some Sendable) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[digest] = (typ, payload)
+        }
     }
 }
 
