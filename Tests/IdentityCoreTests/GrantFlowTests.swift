@@ -16,7 +16,7 @@ import Testing
         runtime = try IdentityRuntime(store: MemoryStore(), clock: clock, random: random,
                                       hasher: PasswordHasher(parameters: .testing, random: random, lanes: 1),
                                       masterKey: Array(repeating: 1, count: 32), publicURL: "http://id.test",
-                                      revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 0)
+                                      revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 300)
         admin = Administration(runtime: runtime, operatorKey: "operator")
         _ = try await admin.createTenant(json(#"""
             {"id": "acme", "name": "Acme", "policy": {"session_idle_ttl": 100, "session_max_ttl": 250, "refresh_reuse_grace": 5,
@@ -47,6 +47,29 @@ import Testing
     func isActive(_ accessToken: String) async throws -> Bool {
         try await runtime.introspect(tenantID: "acme", token: accessToken,
                                      client: ClientCredentials(clientID: "web", secret: secret, method: .post), origin: .init()).active
+    }
+
+    func idTokenUsername(_ response: TokenResponse) throws -> String? {
+        let idToken = try #require(response.idToken)
+        let payload = try #require(Base64URL.decode(idToken.split(separator: ".")[1]))
+        return try JSONDecoder().decode(IDTokenClaims.self, from: Data(payload)).preferredUsername
+    }
+
+    /// Nodes cache users for the claims of ID tokens and introspection answers (the suite's tenant cache
+    /// lives 300 s): a renamed user is named anew in the very next token and introspection answer.
+    @Test func aUserChangeReachesTheNextTokensClaimsDespiteTheCache() async throws {
+        let first = try await login(["scope": "openid api"])
+        let second = try await refresh(first.refreshToken)
+        #expect(try idTokenUsername(second) == "alice")
+        let before = try await runtime.introspect(tenantID: "acme", token: second.accessToken,
+                                                  client: ClientCredentials(clientID: "web", secret: secret, method: .post), origin: .init())
+        #expect(before.username == "alice")
+        _ = try await admin.updateUser("acme", userID, json(#"{"username": "alicia"}"#), by: .operator)
+        let third = try await refresh(second.refreshToken)
+        #expect(try idTokenUsername(third) == "alicia")
+        let after = try await runtime.introspect(tenantID: "acme", token: third.accessToken,
+                                                 client: ClientCredentials(clientID: "web", secret: secret, method: .post), origin: .init())
+        #expect(after.username == "alicia")
     }
 
     @Test func slidingKeepsAnActiveSessionAliveUntilTheAbsoluteCap() async throws {

@@ -161,6 +161,7 @@ extension Administration {
             throw AdminError.conflict("username \(user.username) is taken in this tenant")
         }
         record(tenantID, .userUpdated, user: id)
+        await runtime.invalidate(tenant: tenantID)  // nodes cache users for token claims
         if password != nil {
             record(tenantID, .passwordChanged, user: id)
             try await revokeAllSessions(of: id, in: tenantID, reason: "password_changed")
@@ -173,6 +174,7 @@ extension Administration {
         _ = try await existingUser(tenantID, id, by: principal)
         try await revokeAllSessions(of: id, in: tenantID, reason: "user_deleted")
         _ = try await store.deleteUser(tenantID: tenantID, id: id)
+        await runtime.invalidate(tenant: tenantID)  // nodes cache users for token claims
         record(tenantID, .userDeleted, user: id)
     }
 

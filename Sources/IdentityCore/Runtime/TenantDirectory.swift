@@ -26,8 +26,9 @@ public final class TenantDirectory: Sendable {
     private let publicURL: String
     private let ttl: TimeInterval
     private let state = Mutex<(entries: [String: Entry], generation: UInt64)>(([:], 0))
-    /// Clients by tenant, then id, with the time they were loaded; dropped with their tenant.
-    private let clients = Mutex<[String: [String: (client: Client, loadedAt: Date, generation: UInt64)]]>([:])
+    /// Clients, and users as their tokens' claims name them; dropped with their tenant.
+    private let clients = RecordCache<Client>()
+    private let users = RecordCache<User>()
 
     public init(store: any IdentityStore, box: SecretBox, clock: any IdentityClock, publicURL: String, ttl: TimeInterval = 30) {
         self.store = store
@@ -60,28 +61,62 @@ public final class TenantDirectory: Sendable {
     /// A client of `tenantID`, from cache when fresh (a token request would otherwise read it every time);
     /// nil when it does not exist (not cached: a client created a moment ago is found at once).
     public func client(tenantID: String, id: String) async throws -> Client? {
-        let now = clock.now()
-        let generation = state.withLock { $0.generation }
-        if let cached = clients.withLock({ $0[tenantID]?[id] }), now.timeIntervalSince(cached.loadedAt) < ttl, cached.generation == generation {
-            return cached.client
-        }
-        guard let client = try await store.client(tenantID: tenantID, id: id) else { return nil }
-        clients.withLock { clients in
-            guard state.withLock({ $0.generation }) == generation else { return }
-            if clients[tenantID, default: [:]].count >= 10_000 { clients[tenantID] = [:] }
-            clients[tenantID, default: [:]][id] = (client, now, generation)
-        }
-        return client
+        try await cached(clients, tenantID: tenantID, id: id) { try await self.store.client(tenantID: tenantID, id: id) }
     }
 
-    /// Drops the cached context and clients of `tenantID` (nil: of every tenant).
+    /// A user of `tenantID` for the claims of ID tokens and introspection answers (username, email), from
+    /// cache when fresh; never for authenticating: logins read the store.
+    public func userForClaims(tenantID: String, id: String) async throws -> User? {
+        try await cached(users, tenantID: tenantID, id: id) { try await self.store.user(tenantID: tenantID, id: id) }
+    }
+
+    private func cached<Record: Sendable>(_ cache: RecordCache<Record>, tenantID: String, id: String,
+                                          load: () async throws -> Record?) async throws -> Record? {
+        let now = clock.now()
+        let generation = state.withLock { $0.generation }
+        if let hit = cache.record(tenantID: tenantID, id: id, now: now, ttl: ttl, generation: generation) { return hit }
+        guard let record = try await load() else { return nil }
+        // A load that raced with an invalidation must not put stale data back.
+        cache.store(record, tenantID: tenantID, id: id, loadedAt: now, generation: generation) { state.withLock { $0.generation } }
+        return record
+    }
+
+    /// Drops the cached context, clients and users of `tenantID` (nil: of every tenant).
     public func invalidate(_ tenantID: String?) {
         state.withLock { state in
             state.generation &+= 1
             if let tenantID { state.entries[tenantID] = nil } else { state.entries.removeAll() }
         }
-        clients.withLock { clients in
-            if let tenantID { clients[tenantID] = nil } else { clients.removeAll() }
+        clients.drop(tenantID)
+        users.drop(tenantID)
+    }
+}
+
+/// Records by tenant, then id, with when and in which invalidation generation they were loaded; at most
+/// `capacity` per tenant (emptied when full).
+private final class RecordCache<Record: Sendable>: Sendable {
+    private let entries = Mutex<[String: [String: (record: Record, loadedAt: Date, generation: UInt64)]]>([:])
+    static var capacity: Int { 10_000 }
+
+    func record(tenantID: String, id: String, now: Date, ttl: TimeInterval, generation: UInt64) -> Record? {
+        guard let hit = entries.withLock({ $0[tenantID]?[id] }), now.timeIntervalSince(hit.loadedAt) < ttl, hit.generation == generation else {
+            return nil
+        }
+        return hit.record
+    }
+
+    /// Keeps `record` unless the generation moved on since it was loaded (`current` is read under this lock).
+    func store(_ record: Record, tenantID: String, id: String, loadedAt: Date, generation: UInt64, current: () -> UInt64) {
+        entries.withLock { entries in
+            guard current() == generation else { return }
+            if entries[tenantID, default: [:]].count >= Self.capacity { entries[tenantID] = [:] }
+            entries[tenantID, default: [:]][id] = (record, loadedAt, generation)
+        }
+    }
+
+    func drop(_ tenantID: String?) {
+        entries.withLock { entries in
+            if let tenantID { entries[tenantID] = nil } else { entries.removeAll() }
         }
     }
 }

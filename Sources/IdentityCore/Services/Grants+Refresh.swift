@@ -59,7 +59,7 @@ extension IdentityRuntime {
                     let access = try await mintAccessToken(in: context, subject: session.userID, clientID: client.id, scopes: scopes,
                                                            audience: try audience(request.parameters["resource"], in: context), session: slid, now: now)
                     var idToken: String?
-                    if scopes.contains("openid"), let user = try await store.user(tenantID: tenantID, id: session.userID) {
+                    if scopes.contains("openid"), let user = try await directory.userForClaims(tenantID: tenantID, id: session.userID) {
                         idToken = try await mintIDToken(in: context, user: user, session: slid, now: now)
                     }
                     audit.record(AuditEvent(tenantID: tenantID, kind: .tokenRefreshed, time: now, userID: session.userID, clientID: client.id,

@@ -61,7 +61,7 @@ extension IdentityRuntime {
         guard let token, !token.isEmpty else { throw OAuthError.invalidRequest(description: "missing parameter token") }
         if let claims = try await verifyAccessToken(token, in: context) {
             var username: String?
-            if claims.sid != nil { username = try await store.user(tenantID: tenantID, id: claims.sub)?.username }
+            if claims.sid != nil { username = try await directory.userForClaims(tenantID: tenantID, id: claims.sub)?.username }
             return IntrospectionResponse(active: true, scope: claims.scope, clientID: claims.clientID, username: username,
                                          tokenType: claims.cnf == nil ? "Bearer" : "DPoP", exp: claims.exp, iat: claims.iat, sub: claims.sub,
                                          aud: claims.aud, iss: claims.iss, jti: claims.jti, sid: claims.sid, acr: claims.acr, authTime: claims.authTime)
@@ -70,7 +70,7 @@ extension IdentityRuntime {
         guard let key = try? await refreshLookupKey(token, in: context, now: now),
               let (record, session) = try await store.refreshToken(tenantID: tenantID, lookupKey: key),
               record.clientID == caller.id, record.state == .active, session.isLive(at: now) else { return .inactive }
-        let user = try await store.user(tenantID: tenantID, id: session.userID)
+        let user = try await directory.userForClaims(tenantID: tenantID, id: session.userID)
         return IntrospectionResponse(active: true, scope: Scope.join(session.scopes), clientID: record.clientID, username: user?.username,
                                      tokenType: "refresh_token", exp: min(session.idleExpiresAt, session.absoluteExpiresAt).secondsSince1970,
                                      iat: record.createdAt.secondsSince1970, sub: session.userID, aud: nil, iss: context.issuer, jti: nil,
