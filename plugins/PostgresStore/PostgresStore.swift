@@ -66,6 +66,9 @@ public final class PostgresStore: IdentityStore {
     private let runner: Task<Void, Never>
     /// Until when operations fail at once, after the database failed to answer.
     private let outage = Mutex<ContinuousClock.Instant?>(nil)
+    /// The operations under way with their deadlines, and the watchdog that fails those past theirs.
+    private let deadlines = Deadlines()
+    private let watchdog: Task<Void, Never>
 
     /// Connects a pool to the database of `url`; the pool runs until `close()`.
     public static func connect(url: String, logger: Logger = Logger(label: "identityd.postgres")) throws -> PostgresStore {
@@ -84,10 +87,17 @@ public final class PostgresStore: IdentityStore {
         self.logger = logger
         self.settings = settings
         runner = Task { await client.run() }
+        watchdog = Task { [deadlines] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Deadlines.resolution)
+                deadlines.expire(now: .now)
+            }
+        }
     }
 
     /// Stops the pool. Waits at most a few seconds for it to wind down (it may be retrying a dead server).
     public func close() async throws {
+        watchdog.cancel()
         runner.cancel()
         let runner = self.runner
         await withTaskGroup(of: Void.self) { group in
@@ -137,7 +147,7 @@ public final class PostgresStore: IdentityStore {
             throw StoreError.unavailable("postgres: unavailable (backing off after a failure)")
         }
         do {
-            return try await bounded ? Self.withDeadline(.seconds(settings.operationTimeout), body) : body()
+            return try await bounded ? withDeadline(.seconds(settings.operationTimeout), body) : body()
         } catch let error as PostgresTransactionError {
             if let inner = error.closureError as? StoreError { throw inner }
             if let inner = error.closureError as? PSQLError { throw report(Self.storeError(inner), answered: inner.serverInfo != nil) }
@@ -165,38 +175,65 @@ public final class PostgresStore: IdentityStore {
 
     struct DeadlineExceeded: Error { let seconds: Int }
 
-    /// `body`'s result, or `DeadlineExceeded` once `timeout` has passed, whichever comes first. Unlike a task
-    /// group, this does not wait for a body that ignores cancellation.
-    static func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// `body`'s result, or `DeadlineExceeded` once `timeout` has passed (give or take the watchdog's
+    /// resolution), whichever comes first. Unlike a task group, this does not wait for a body that ignores
+    /// cancellation. One task per operation; no timer of its own (a timer task per operation was measurable).
+    func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let race = DeadlineRace<T>()
+        let seconds = Int(timeout.components.seconds)
         return try await withCheckedThrowingContinuation { continuation in
             race.pending.withLock { $0 = continuation }
-            let work = Task {
+            let id = deadlines.add(ContinuousClock.now + timeout) {
+                guard let waiting = race.take() else { return }
+                race.work.withLock { $0?.cancel() }
+                waiting.resume(throwing: DeadlineExceeded(seconds: seconds))
+            }
+            let work = Task { [deadlines] in
                 let result: Result<T, any Error>
                 do { result = .success(try await body()) } catch { result = .failure(error) }
-                race.timer.withLock { $0?.cancel() }
+                deadlines.remove(id)
                 race.take()?.resume(with: result)
             }
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                guard !Task.isCancelled, let waiting = race.take() else { return }
-                work.cancel()
-                waiting.resume(throwing: DeadlineExceeded(seconds: Int(timeout.components.seconds)))
-            }
-            race.timer.withLock { $0 = timer }
+            race.work.withLock { $0 = work }
         }
     }
 
-    /// The caller waiting on `withDeadline`, resumed by whichever of the work and the timer ends first.
+    /// The caller waiting on `withDeadline`, resumed by whichever of the work and the watchdog ends first.
     final class DeadlineRace<T: Sendable>: Sendable {
         let pending = Mutex<CheckedContinuation<T, any Error>?>(nil)
-        let timer = Mutex<Task<Void, Never>?>(nil)
+        let work = Mutex<Task<Void, Never>?>(nil)
 
         func take() -> CheckedContinuation<T, any Error>? {
             pending.withLock { pending in
                 defer { pending = nil }
                 return pending
             }
+        }
+    }
+
+    /// Deadlines of the operations under way; `expire` runs the expiry of those past theirs.
+    final class Deadlines: Sendable {
+        static let resolution = Duration.milliseconds(100)
+        private let state = Mutex<(next: UInt64, entries: [UInt64: (at: ContinuousClock.Instant, expire: @Sendable () -> Void)])>((0, [:]))
+
+        func add(_ at: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
+            state.withLock { state in
+                state.next &+= 1
+                state.entries[state.next] = (at, expire)
+                return state.next
+            }
+        }
+
+        func remove(_ id: UInt64) {
+            _ = state.withLock { $0.entries.removeValue(forKey: id) }
+        }
+
+        func expire(now: ContinuousClock.Instant) {
+            let due = state.withLock { state -> [@Sendable () -> Void] in
+                let ids = state.entries.filter { $0.value.at <= now }.map(\.key)
+                return ids.compactMap { state.entries.removeValue(forKey: $0)?.expire }
+            }
+            for expire in due { expire() }
         }
     }
 
