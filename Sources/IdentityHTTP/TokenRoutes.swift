@@ -56,7 +56,7 @@ struct TokenRoutes: Sendable {
             parameters["client_secret"] = nil
             let tokenRequest = TokenRequest(parameters: parameters, client: credentials, origin: context.origin(request, trustForwardedFor: trustForwardedFor))
             let response = try await runtime.token(tenantID: tenantID(context), request: tokenRequest)
-            return try Rendering.json(response)
+            return Rendering.body(response.json)
         }
     }
 

@@ -139,3 +139,26 @@ import Testing
         #expect(await keyring.verify(parts.joined(separator: "."), typ: "at+jwt", as: AccessTokenClaims.self) == nil)
     }
 }
+
+@Suite struct JSONWriterTests {
+    /// The hand-written documents are the documents `JSONEncoder` writes, escaping included.
+    @Test func theTokenResponseAndAuditBatchesMatchJSONEncoder() throws {
+        let tricky = "quote \" backslash \\ newline \n tab \t bell \u{07} slash / é 🔑"
+        for idToken in [nil, "id.token.sig"] {
+            let response = TokenResponse(accessToken: "a.b.c", tokenType: "Bearer", expiresIn: 600, refreshToken: tricky, scope: "openid api",
+                                         idToken: idToken)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            #expect(String(decoding: response.json, as: UTF8.self) == String(decoding: try encoder.encode(response), as: UTF8.self))
+        }
+        let events = [AuditEvent(tenantID: "acme", kind: .tokenIssued, time: Date(timeIntervalSince1970: 1_700_000_000.123), clientID: tricky),
+                      AuditEvent(tenantID: "acme", kind: .loginFailed, time: Date(timeIntervalSince1970: 5), userAgent: "\u{00}", detail: "x")]
+        let decoded = try JSONSerialization.jsonObject(with: Data(try AuditEvent.batchJSON(events).utf8)) as? [[String: Any]]
+        #expect(decoded?.count == 2)
+        #expect(decoded?[0]["client_id"] as? String == tricky)
+        #expect(decoded?[0]["time_ms"] as? Int == 1_700_000_000_123)
+        #expect(decoded?[0]["user_id"] is NSNull)
+        #expect(decoded?[1]["user_agent"] as? String == "\u{00}")
+        #expect(decoded?[1]["kind"] as? String == "login_failed")
+    }
+}

@@ -74,13 +74,23 @@ extension AuditEvent {
     /// `session_id`, `token_hash_prefix`, `ip`, `user_agent`, `detail`): how the SQL stores write a batch in
     /// one statement.
     public static func batchJSON(_ events: [AuditEvent]) throws -> String {
-        let rows = events.map { e -> JSONValue in
-            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-            return .object(["tenant_id": .string(e.tenantID), "kind": .string(e.kind.rawValue),
-                            "time_ms": .number(Double(e.time.millisecondsSince1970)), "user_id": text(e.userID),
-                            "client_id": text(e.clientID), "session_id": text(e.sessionID), "token_hash_prefix": text(e.tokenHashPrefix),
-                            "ip": text(e.ip), "user_agent": text(e.userAgent), "detail": text(e.detail)])
+        var writer = JSONWriter(capacity: events.count * 256)
+        writer.beginArray()
+        for e in events {
+            writer.beginObject()
+            writer.field("tenant_id", e.tenantID)
+            writer.field("kind", e.kind.rawValue)
+            writer.field("time_ms", e.time.millisecondsSince1970)
+            writer.field("user_id", e.userID, null: true)
+            writer.field("client_id", e.clientID, null: true)
+            writer.field("session_id", e.sessionID, null: true)
+            writer.field("token_hash_prefix", e.tokenHashPrefix, null: true)
+            writer.field("ip", e.ip, null: true)
+            writer.field("user_agent", e.userAgent, null: true)
+            writer.field("detail", e.detail, null: true)
+            writer.endObject()
         }
-        return String(decoding: try JSONEncoder().encode(JSONValue.array(rows)), as: UTF8.self)
+        writer.endArray()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }

@@ -81,19 +81,38 @@ public struct IdentityRuntime: Sendable {
 
 /// Remembers, per node, which client secrets have already passed the scrypt check, as their SHA-256, so that
 /// a client authenticating thousands of times a second pays for scrypt once. Keyed by the stored hash, so a
-/// secret change (a new hash) forgets the old secret.
+/// secret change (a new hash) forgets the old secret. Concurrent checks of one secret share one scrypt run:
+/// a node that starts under load would otherwise hash the same secret once per waiting request.
 final class VerifiedSecretCache: Sendable {
-    private let entries = Mutex<[String: [UInt8]]>([:])
-    private let limit = 10_000
-
-    func matches(storedHash: String, secretDigest: [UInt8]) -> Bool {
-        entries.withLock { $0[storedHash] }.map { ConstantTime.equal($0, secretDigest) } ?? false
+    private struct Check: Hashable {
+        let storedHash: String
+        let secretDigest: [UInt8]
     }
 
-    func remember(storedHash: String, secretDigest: [UInt8]) {
-        entries.withLock { entries in
-            if entries.count >= limit { entries.removeAll() }
-            entries[storedHash] = secretDigest
+    private let state = Mutex<(verified: [String: [UInt8]], running: [Check: Task<Bool, Never>])>(([:], [:]))
+    private let limit = 10_000
+
+    /// Whether the secret with `secretDigest` matches `storedHash`: from memory, or by `check` (run once for
+    /// all the callers asking at the same time).
+    func verify(storedHash: String, secretDigest: [UInt8], check: @escaping @Sendable () async -> Bool) async -> Bool {
+        let key = Check(storedHash: storedHash, secretDigest: secretDigest)
+        let task = state.withLock { state -> Task<Bool, Never>? in
+            if let known = state.verified[storedHash], ConstantTime.equal(known, secretDigest) { return nil }
+            if let running = state.running[key] { return running }
+            let task = Task { await check() }
+            state.running[key] = task
+            return task
         }
+        guard let task else { return true }
+        let matches = await task.value
+        state.withLock { state in
+            guard state.running[key] != nil else { return }
+            state.running[key] = nil
+            if matches {
+                if state.verified.count >= limit { state.verified.removeAll() }
+                state.verified[storedHash] = secretDigest
+            }
+        }
+        return matches
     }
 }

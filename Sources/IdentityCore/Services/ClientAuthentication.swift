@@ -35,10 +35,10 @@ extension IdentityRuntime {
         case .confidential:
             guard let secret = credentials.secret, let storedHash = client.secretHash else { throw fail("missing_secret") }
             let digest = Array(SHA256.hash(data: Array(secret.utf8)))
-            if !verifiedSecrets.matches(storedHash: storedHash, secretDigest: digest) {
-                guard await hasher.verify(secret, against: storedHash) else { throw fail("wrong_secret") }
-                verifiedSecrets.remember(storedHash: storedHash, secretDigest: digest)
+            let verified = await verifiedSecrets.verify(storedHash: storedHash, secretDigest: digest) { [hasher] in
+                await hasher.verify(secret, against: storedHash)
             }
+            guard verified else { throw fail("wrong_secret") }
         }
         return client
     }

@@ -18,6 +18,21 @@ public struct TokenResponse: Sendable, Equatable, Encodable {
         self.idToken = idToken
     }
 
+    /// The response as compact JSON, written directly (the token endpoint's hot path); the same document as
+    /// encoding it with `CodingKeys`, keys sorted.
+    public var json: [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("access_token", accessToken)
+        writer.field("expires_in", Int64(expiresIn))
+        writer.field("id_token", idToken)
+        writer.field("refresh_token", refreshToken)
+        writer.field("scope", scope)
+        writer.field("token_type", tokenType)
+        writer.endObject()
+        return writer.bytes
+    }
+
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token"
         case tokenType = "token_type"
