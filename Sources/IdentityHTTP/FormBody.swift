@@ -75,15 +75,12 @@ enum FormBody {
     /// `client_id`/`client_secret` (`client_secret_post`), or `client_id` alone (a public client). Using two
     /// methods at once is `invalid_request`; a malformed Basic header is `invalid_client`.
     static func clientCredentials(_ request: Request, form: [String: String]) throws -> ClientCredentials? {
-        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic ") {
+        if let authorization = request.headers[.authorization], let encoded = basicCredentials(authorization) {
             guard form["client_secret"] == nil else {
                 throw OAuthError.invalidRequest(description: "use one client authentication method, not two")
             }
-            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
-            guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
-                  let colon = text.firstIndex(of: ":"),
-                  let id = decode(ArraySlice(Array(text[..<colon].utf8))),
-                  let secret = decode(ArraySlice(Array(text[text.index(after: colon)...].utf8))), !id.isEmpty else {
+            guard let decoded = base64(encoded), let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+                  let id = decode(decoded[..<colon]), let secret = decode(decoded[(colon + 1)...]), !id.isEmpty else {
                 throw OAuthError.invalidClient(reason: "malformed_basic_header")
             }
             if let formID = form["client_id"], formID != id {
@@ -94,6 +91,28 @@ enum FormBody {
         guard let id = form["client_id"], !id.isEmpty else { return nil }
         if let secret = form["client_secret"] { return ClientCredentials(clientID: id, secret: secret, method: .post) }
         return ClientCredentials(clientID: id, secret: nil, method: .none)
+    }
+}
+
+extension FormBody {
+    /// The credentials of a `Basic` authorization (scheme case-insensitive, surrounding spaces ignored); nil
+    /// for another scheme. Byte-level: Foundation's lowercasing and trimming showed in the token endpoint's profile.
+    static func basicCredentials(_ authorization: String) -> ArraySlice<UInt8>? {
+        let bytes = Array(authorization.utf8)
+        guard bytes.count >= 6, bytes[..<6].map({ $0 | 0x20 }) == Array("basic ".utf8) else { return nil }
+        var credentials = bytes[6...]
+        while let first = credentials.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { credentials = credentials.dropFirst() }
+        while let last = credentials.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { credentials = credentials.dropLast() }
+        return credentials
+    }
+
+    /// Standard base64 (RFC 4648 §4, padding optional) as bytes; nil when it is not.
+    static func base64(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        var body = text
+        while body.last == UInt8(ascii: "=") { body = body.dropLast() }
+        guard text.count - body.count <= 2, !body.contains(UInt8(ascii: "-")), !body.contains(UInt8(ascii: "_")) else { return nil }
+        let urlSafe = body.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }
+        return Base64URL.decode(String(decoding: urlSafe, as: UTF8.self)).map { ArraySlice($0) }
     }
 }
 
