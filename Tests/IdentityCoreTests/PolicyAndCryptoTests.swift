@@ -161,4 +161,31 @@ import Testing
         #expect(decoded?[1]["user_agent"] as? String == "\u{00}")
         #expect(decoded?[1]["kind"] as? String == "login_failed")
     }
+
+    /// Signed claims are written by hand: they must read back as themselves, every optional present or not,
+    /// and carry exactly the keys `JSONEncoder` would write.
+    @Test func claimsReadBackAsThemselves() throws {
+        let tricky = "quote \" backslash \\ newline \n bell \u{07} é 🔑"
+        let access = [
+            AccessTokenClaims(iss: "https://id/t/acme", sub: tricky, aud: "api", exp: 2_000_000_000, iat: 1_999_999_400, jti: "j",
+                              clientID: "web", scope: "openid api"),
+            AccessTokenClaims(iss: "https://id/t/acme", sub: "u1", aud: "api", exp: 2, iat: 1, jti: "j", clientID: "web", scope: "",
+                              sid: "s", authTime: -5, acr: "urn:mfa", amr: ["pwd", tricky], cnf: .init(jkt: "thumb")),
+            AccessTokenClaims(iss: "i", sub: "u", aud: "a", exp: 0, iat: 0, jti: "", clientID: "c", scope: "s", amr: []),
+        ]
+        for claims in access { try expectSameJSON(claims) }
+        try expectSameJSON(RefreshTokenClaims(iss: "i", jti: tricky, sid: "s", exp: 9, iat: 8, clientID: "c"))
+        for user in [(String?.none, String?.none), (tricky, "a@b.example")] {
+            try expectSameJSON(IDTokenClaims(iss: "i", sub: "u", aud: "web", exp: 9, iat: 8, authTime: 7, acr: "0", amr: ["pwd"], sid: "s",
+                                             azp: "web", preferredUsername: user.0, email: user.1))
+        }
+    }
+
+    private func expectSameJSON<Claims: SignableClaims & Equatable>(_ claims: Claims) throws {
+        let written = Data(claims.json)
+        #expect(try JSONDecoder().decode(Claims.self, from: written) == claims)
+        let keys = { (data: Data) in Set(((try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]).keys) }
+        #expect(keys(written) == keys(try JSONEncoder().encode(claims)))
+        #expect(!keys(written).isEmpty)
+    }
 }

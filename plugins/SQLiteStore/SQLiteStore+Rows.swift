@@ -16,7 +16,29 @@ enum JSONList {
     }
     static func decode(_ text: String?) -> [String] {
         guard let text else { return [] }
+        if let plain = decodePlain(text) { return plain }
         return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+
+    /// The lists this store writes (`["openid","api"]`: no escapes, no spaces) without `JSONDecoder`, which
+    /// was a share of every refresh; nil for anything else, which goes to `JSONDecoder`.
+    static func decodePlain(_ text: String) -> [String]? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]"),
+              !bytes.contains(UInt8(ascii: "\\")) else { return nil }
+        var values: [String] = []
+        var index = 1
+        while index < bytes.count - 1 {
+            if !values.isEmpty {
+                guard bytes[index] == UInt8(ascii: ",") else { return nil }
+                index += 1
+            }
+            guard index < bytes.count - 1, bytes[index] == UInt8(ascii: "\"") else { return nil }
+            guard let end = bytes[(index + 1)...].firstIndex(of: UInt8(ascii: "\"")), end < bytes.count - 1 else { return nil }
+            values.append(String(decoding: bytes[(index + 1)..<end], as: UTF8.self))
+            index = end + 1
+        }
+        return values
     }
 }
 

@@ -22,10 +22,31 @@ public struct JSONWriter {
         string(value)
     }
 
-    /// `"key":number`.
-    public mutating func field(_ key: String, _ value: Int64) {
+    /// `"key":number`; left out when `value` is nil.
+    public mutating func field(_ key: String, _ value: Int64?) {
+        guard let value else { return }
         name(key)
         bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// `"key":["value",...]`; left out when `values` is nil.
+    public mutating func field(_ key: String, _ values: [String]?) {
+        guard let values else { return }
+        name(key)
+        bytes.append(UInt8(ascii: "["))
+        needsComma.append(false)
+        for value in values {
+            separate()
+            string(value)
+        }
+        endArray()
+    }
+
+    /// `"key":{`, to be closed with `endObject()`.
+    public mutating func beginObject(_ key: String) {
+        name(key)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma.append(false)
     }
 
     private mutating func openContainer(_ bracket: UInt8) {
@@ -55,6 +76,20 @@ public struct JSONWriter {
 
     private mutating func appendString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Tokens, ids and URLs need no escaping: copy them whole.
+        if value.utf8.withContiguousStorageIfAvailable({ !$0.contains(where: Self.needsEscape) }) == true {
+            bytes.append(contentsOf: value.utf8)
+        } else {
+            appendEscaped(value)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    private mutating func appendEscaped(_ value: String) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -69,6 +104,5 @@ public struct JSONWriter {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -1,8 +1,24 @@
 import Foundation
 import JWTKit
 
+/// Claims that identityd signs: written straight to JSON (`JSONEncoder` was 7 % of a refresh grant's CPU),
+/// read back with their `Decodable` conformance under the same keys.
+public protocol SignableClaims: JWTPayload {
+    func write(to json: inout JSONWriter)
+}
+
+extension SignableClaims {
+    public var json: [UInt8] {
+        var writer = JSONWriter(capacity: 384)
+        writer.beginObject()
+        write(to: &writer)
+        writer.endObject()
+        return writer.bytes
+    }
+}
+
 /// The claims of an RFC 9068 access token (`typ: at+jwt`).
-public struct AccessTokenClaims: JWTPayload, Equatable {
+public struct AccessTokenClaims: SignableClaims, Equatable {
     /// RFC 7800 confirmation: the DPoP key's JWK thumbprint.
     public struct Confirmation: Codable, Sendable, Equatable {
         public var jkt: String
@@ -47,12 +63,32 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         case authTime = "auth_time"
     }
 
+    public func write(to json: inout JSONWriter) {
+        json.field("iss", iss)
+        json.field("sub", sub)
+        json.field("aud", aud)
+        json.field("exp", exp)
+        json.field("iat", iat)
+        json.field("jti", jti)
+        json.field("client_id", clientID)
+        json.field("scope", scope)
+        json.field("sid", sid)
+        json.field("auth_time", authTime)
+        json.field("acr", acr)
+        json.field("amr", amr)
+        if let cnf {
+            json.beginObject("cnf")
+            json.field("jkt", cnf.jkt)
+            json.endObject()
+        }
+    }
+
     /// Expiry, issuer and revocation are checked by `TokenVerifier` against the injected clock.
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// The claims of a JWT refresh token (`typ: rt+jwt`). Never valid on its signature alone: the store decides.
-public struct RefreshTokenClaims: JWTPayload, Equatable {
+public struct RefreshTokenClaims: SignableClaims, Equatable {
     public var iss: String
     public var jti: String
     public var sid: String
@@ -74,11 +110,20 @@ public struct RefreshTokenClaims: JWTPayload, Equatable {
         case clientID = "client_id"
     }
 
+    public func write(to json: inout JSONWriter) {
+        json.field("iss", iss)
+        json.field("jti", jti)
+        json.field("sid", sid)
+        json.field("exp", exp)
+        json.field("iat", iat)
+        json.field("client_id", clientID)
+    }
+
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// The claims of an OpenID Connect ID token, issued when `openid` is granted.
-public struct IDTokenClaims: JWTPayload, Equatable {
+public struct IDTokenClaims: SignableClaims, Equatable {
     public var iss: String
     public var sub: String
     public var aud: String
@@ -112,6 +157,21 @@ public struct IDTokenClaims: JWTPayload, Equatable {
         case iss, sub, aud, exp, iat, acr, amr, sid, azp, email
         case authTime = "auth_time"
         case preferredUsername = "preferred_username"
+    }
+
+    public func write(to json: inout JSONWriter) {
+        json.field("iss", iss)
+        json.field("sub", sub)
+        json.field("aud", aud)
+        json.field("exp", exp)
+        json.field("iat", iat)
+        json.field("auth_time", authTime)
+        json.field("acr", acr)
+        json.field("amr", amr)
+        json.field("sid", sid)
+        json.field("azp", azp)
+        json.field("preferred_username", preferredUsername)
+        json.field("email", email)
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {}

@@ -42,11 +42,9 @@ public struct TenantKeyring: Sendable {
                              jwksJSON: "{\"keys\":[" + jwks.joined(separator: ",") + "]}")
     }
 
-    private static let encoder = JSONEncoder()
-
     /// `payload` signed with the active key, with `typ` and `kid` in the header.
-    public func sign(_ payload: some JWTPayload, typ: String) async throws -> String {
-        let body = Base64URL.encode(try Self.encoder.encode(payload))
+    public func sign(_ payload: some SignableClaims, typ: String) async throws -> String {
+        let body = Base64URL.encode(payload.json)
         let input = active.header(typ: typ) + "." + body
         return input + "." + Base64URL.encode(try active.sign(Array(input.utf8)))
     }
