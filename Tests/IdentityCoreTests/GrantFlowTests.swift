@@ -101,6 +101,31 @@ import Testing
         #expect(reused.count == 1 && reused[0].tokenHashPrefix == TokenDigest.prefix(first.refreshToken!))
     }
 
+    /// A node remembers the refresh tokens it issued and skips the store's lookup when one comes back. When
+    /// another node has rotated that token meanwhile, or the session was revoked, the store still decides.
+    @Test func aTokenRotatedOnAnotherNodeIsReuseHereToo() async throws {
+        let random = SystemRandomSource()
+        let other = try IdentityRuntime(store: runtime.store, clock: clock, random: random,
+                                        hasher: PasswordHasher(parameters: .testing, random: random, lanes: 1),
+                                        masterKey: Array(repeating: 1, count: 32), publicURL: "http://id.test",
+                                        revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 300)
+        func refreshOnOther(_ token: String?) async throws -> TokenResponse {
+            try await other.token(tenantID: "acme", request: TokenRequest(
+                parameters: ["grant_type": "refresh_token", "refresh_token": token ?? ""],
+                client: ClientCredentials(clientID: "web", secret: secret, method: .basic), origin: .init()))
+        }
+        let first = try await login()
+        let second = try await refresh(first.refreshToken)  // this node now remembers `second`
+        let third = try await refreshOnOther(second.refreshToken)
+        clock.advance(6)  // past the 5 s grace
+        await #expect(throws: OAuthError.invalidGrant(reason: "refresh_token_reused")) { try await refresh(second.refreshToken) }
+        await #expect(throws: OAuthError.self) { try await refreshOnOther(third.refreshToken) }
+
+        let fourth = try await refresh(try await login().refreshToken)  // remembered here
+        _ = try await admin.updateUser("acme", userID, json(#"{"password": "another horse"}"#), by: .operator)
+        await #expect(throws: OAuthError.invalidGrant(reason: "session_revoked")) { try await refresh(fourth.refreshToken) }
+    }
+
     @Test func aRetryWithinGraceKeepsTheFamilyValid() async throws {
         let first = try await login()
         let second = try await refresh(first.refreshToken)

@@ -37,6 +37,7 @@ public struct IdentityRuntime: Sendable {
     public let limits: any RateLimitCounters
     public let log: LogSink
     let verifiedSecrets = VerifiedSecretCache()
+    let successors = RefreshSuccessorCache()
 
     public init(store: any IdentityStore, clock: any IdentityClock, random: any RandomSource, hasher: PasswordHasher, masterKey: [UInt8],
                 publicURL: String, revocationCache: any RevocationCache, bus: any InvalidationBus = LocalInvalidationBus(),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 extension IdentityRuntime {
     /// `grant_type=refresh_token`: looks the token up, lets `RefreshRotation` decide, and executes the decision
@@ -21,13 +22,27 @@ extension IdentityRuntime {
         } catch let error as OAuthError {
             throw failed(error.reason)
         }
+        // A successor this node issued usually comes back to it: then what the store would answer is what this
+        // node wrote, and the lookup is skipped. The store's compare-and-set and its check that the session is
+        // live still decide; anything but a clean rotation is decided again on what the store says.
+        var remembered = successors.take(tenantID: tenantID, lookupKey: lookupKey)
         for _ in 0..<4 {
-            guard let (token, session) = try await store.refreshToken(tenantID: tenantID, lookupKey: lookupKey) else {
+            let fromMemory = remembered != nil
+            let found: (token: RefreshTokenRecord, session: Session)?
+            if let hit = remembered {
+                found = hit
+                remembered = nil
+            } else {
+                found = try await store.refreshToken(tenantID: tenantID, lookupKey: lookupKey)
+            }
+            guard let (token, session) = found else {
                 throw failed("unknown_token")
             }
             let now = clock.now()
             let input = RefreshRotation.Input(tenantID: tenantID, token: token, session: session, clientID: client.id, policy: context.policy, now: now)
             switch RefreshRotation.decide(input) {
+            case .reject where fromMemory, .revokeFamily where fromMemory:
+                continue
             case .reject(let rejection):
                 throw failed(rejection.rawValue, session: session)
             case .revokeFamily:
@@ -51,11 +66,17 @@ extension IdentityRuntime {
                 case .tokenChanged:
                     continue
                 case .sessionNotLive:
+                    if fromMemory { continue }
                     throw failed("session_not_live", session: session)
                 case .applied:
                     var slid = session
                     slid.lastUsedAt = now
                     slid.idleExpiresAt = idleExpiresAt
+                    if let successor {
+                        var written = slid
+                        written.accessExpiresAt = write.accessExpiresAt
+                        successors.remember(successor.record, session: written)
+                    }
                     let access = try await mintAccessToken(in: context, subject: session.userID, clientID: client.id, scopes: scopes,
                                                            audience: try audience(request.parameters["resource"], in: context), session: slid, now: now)
                     var idToken: String?
@@ -103,4 +124,31 @@ extension Session {
 extension Date {
     /// This instant rounded down to a whole second, as JWT `exp` claims are.
     var truncatedToSeconds: Date { Date(timeIntervalSince1970: TimeInterval(secondsSince1970)) }
+}
+
+/// The refresh tokens this node issued and has not seen again, with the session as this node left it: what
+/// the store's lookup would answer unless another node or a revocation has touched the family since, which
+/// the store's compare-and-set and live-session check catch. Per node, bounded (emptied when full); a token
+/// presented to another node is simply looked up there.
+final class RefreshSuccessorCache: Sendable {
+    private struct Key: Hashable {
+        let tenantID: String
+        let lookupKey: String
+    }
+
+    private let entries = Mutex<[Key: (token: RefreshTokenRecord, session: Session)]>([:])
+    static let capacity = 10_000
+
+    func remember(_ token: RefreshTokenRecord, session: Session) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[Key(tenantID: token.tenantID, lookupKey: token.lookupKey)] = (token, session)
+        }
+    }
+
+    /// The entry for a presented token, removed: a token is used once, and a second presentation is a matter
+    /// for the store to judge.
+    func take(tenantID: String, lookupKey: String) -> (token: RefreshTokenRecord, session: Session)? {
+        entries.withLock { $0.removeValue(forKey: Key(tenantID: tenantID, lookupKey: lookupKey)) }
+    }
 }
