@@ -180,6 +180,7 @@ import Testing
         // The same compare-and-set again loses: the token is no longer active, and nothing is written.
         #expect(try await store.applyRefresh(F.rotation(of: "r1", to: "r3", at: 31)) == .tokenChanged)
         #expect(try await store.refreshToken(tenantID: "acme", lookupKey: "r3") == nil)
+        #expect(try await store.session(tenantID: "acme", id: "sid_1")?.lastUsedAt == F.t0 + 30)
         // A grace retry expects `rotated` and keeps `rotatedAt`.
         #expect(try await store.applyRefresh(F.rotation(of: "r1", to: "r4", at: 32, expect: .rotated)) == .applied)
         #expect(try await store.refreshToken(tenantID: "acme", lookupKey: "r1")?.0.rotatedAt == F.t0 + 30)

@@ -158,5 +158,49 @@ enum PostgresSchema {
             "ALTER TABLE sessions SET (fillfactor = 80)",
             "ALTER TABLE refresh_tokens SET (fillfactor = 80)",
         ],
+        // Version 5: the session's liveness check, its lock and its slide in one UPDATE (before: a SELECT ...
+        // FOR UPDATE, then the UPDATE: two scans and a lock record in the WAL besides the update). The session
+        // is still locked before the token, as revocation locks them. A lost compare-and-set raises
+        // `tokenChangedState`, which undoes the slide with the rest of the statement.
+        [
+            """
+            CREATE OR REPLACE FUNCTION identity_apply_refresh(p_tenant text, p_key text, p_expected text, p_new text, p_now timestamptz,
+              p_session text, p_last_used timestamptz, p_idle timestamptz, p_access timestamptz, p_successor text, p_successor_client text,
+              p_successor_created timestamptz, p_successor_parent text)
+            RETURNS text LANGUAGE plpgsql AS $$
+            DECLARE
+              changed integer;
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              UPDATE sessions SET last_used_at = p_last_used, idle_expires_at = p_idle,
+                access_expires_at = GREATEST(access_expires_at, p_access)
+                WHERE tenant_id = p_tenant AND id = p_session
+                  AND status = 'active' AND idle_expires_at > p_now AND absolute_expires_at > p_now;
+              GET DIAGNOSTICS changed = ROW_COUNT;
+              IF changed = 0 THEN
+                IF EXISTS (SELECT 1 FROM refresh_tokens WHERE tenant_id = p_tenant AND lookup_key = p_key AND state = p_expected) THEN
+                  RETURN 'session_not_live';
+                END IF;
+                RETURN 'token_changed';
+              END IF;
+              -- The compare-and-set: of two racing calls expecting the same state, only the first finds it.
+              UPDATE refresh_tokens SET state = p_new,
+                rotated_at = CASE WHEN p_new = 'rotated' AND state <> 'rotated' THEN p_now ELSE rotated_at END
+                WHERE tenant_id = p_tenant AND lookup_key = p_key AND state = p_expected;
+              GET DIAGNOSTICS changed = ROW_COUNT;
+              IF changed = 0 THEN
+                RAISE EXCEPTION 'refresh token changed' USING ERRCODE = '\(tokenChangedState)';
+              END IF;
+              IF p_successor IS NOT NULL THEN
+                INSERT INTO refresh_tokens (tenant_id, lookup_key, session_id, client_id, state, created_at, parent_key)
+                  VALUES (p_tenant, p_successor, p_session, p_successor_client, 'active', p_successor_created, p_successor_parent);
+              END IF;
+              RETURN 'applied';
+            END $$
+            """,
+        ],
     ]
+
+    /// The SQLSTATE `identity_apply_refresh` raises when its compare-and-set finds the token changed.
+    static let tokenChangedState = "IDT01"
 }

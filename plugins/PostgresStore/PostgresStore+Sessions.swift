@@ -66,7 +66,16 @@ extension PostgresStore {
         statement.bindings.append(successor?.clientID)
         statement.bindings.append(successor?.createdAt)
         statement.bindings.append(successor?.parentKey)
-        switch try await execute(statement).first?.string("result") {
+        let result = try await reportingOutages { [statement] in
+            do {
+                var rows: [Row] = []
+                for try await row in try await self.client.execute(statement, logger: self.logger) { rows.append(row) }
+                return try rows.first?.string("result")
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresSchema.tokenChangedState {
+                return "token_changed"  // raised after the session's slide, which the error undid
+            }
+        }
+        switch result {
         case "applied": return .applied
         case "token_changed": return .tokenChanged
         default: return .sessionNotLive
