@@ -12,22 +12,28 @@ import VaporCSQLite
 /// - writes queue for the one writer connection, on a thread of its own, which commits what queued up while
 ///   it was busy as one transaction (group commit), each job in a savepoint of its own so that a job that
 ///   fails leaves nothing behind and does not fail the others. A job's result is reported after the commit.
+/// - the WAL is copied back into the database file by a thread of its own (`WALCheckpointer`), not by the
+///   commit that happens to cross SQLite's threshold: that commit, and every write queued behind it, used to
+///   wait for the copy and its fsync.
 final class SQLiteDatabase: Sendable {
     let path: String
     private let readers = Mutex<[SQLiteHandle]>([])
     private let writer: SQLiteHandle
     private let writerThread: NIOThreadPool
     private let queue = Mutex<(jobs: [WriteJob], draining: Bool)>(([], false))
+    let checkpointer: WALCheckpointer
 
     /// Most jobs one transaction takes, so that a burst does not make the first caller wait for all of it.
     static let batchLimit = 256
     /// Reader connections kept open when idle.
     static let idleReaders = 8
 
-    init(path: String, pragmas: [String]) throws {
+    init(path: String, pragmas: [String], checkpointPages: (background: Int32, writer: Int32) = (1000, 8000)) throws {
         self.path = path
         writer = try SQLiteHandle(path: path)
         for pragma in pragmas { try writer.execute(pragma) }
+        checkpointer = WALCheckpointer(path: path, threshold: checkpointPages.background, writerLimit: checkpointPages.writer)
+        writer.onCommit(checkpointer)
         writerThread = NIOThreadPool(numberOfThreads: 1)
         writerThread.start()
     }
@@ -35,6 +41,7 @@ final class SQLiteDatabase: Sendable {
     func close() async throws {
         try await write { _ in }  // what is queued before this is written
         try await writerThread.shutdownGracefully()
+        try await checkpointer.close()
         readers.withLock { $0.removeAll() }
     }
 
@@ -104,6 +111,64 @@ final class SQLiteDatabase: Sendable {
     }
 }
 
+/// Copies the WAL back into the database file on a thread of its own, with a connection of its own, once a
+/// commit has left `threshold` pages in it. SQLite's own automatic checkpoint (off once this is installed)
+/// ran in the writer, after the commit that crossed the threshold: that commit, and every write queued behind
+/// it, waited for the copy and two fsyncs, every 1,000 pages. A passive checkpoint waits for no reader and
+/// no writer; the writer goes on appending meanwhile.
+///
+/// SQLite starts the WAL over only at a write that finds all of it copied, which under a steady stream of
+/// writes never happens while another thread copies. So when the WAL reaches `writerLimit` pages, the writer
+/// checkpoints itself, as SQLite would have: by then this thread has copied all but the last few frames, the
+/// writer's copy is short, and its next write starts the WAL over. The file stays under ~32 MB (4 KiB pages).
+final class WALCheckpointer: Sendable {
+    /// WAL pages after which this thread copies, and after which the writer does.
+    let threshold: Int32, writerLimit: Int32
+    private let path: String
+    private let thread: NIOThreadPool
+    /// Whether a checkpoint is queued or running, and this thread's connection.
+    private let state = Mutex<(busy: Bool, handle: SQLiteHandle?)>((false, nil))
+    /// Checkpoints run so far by this thread, for tests.
+    let completed = Atomic<Int>(0)
+
+    init(path: String, threshold: Int32 = 1000, writerLimit: Int32 = 8000) {
+        self.path = path
+        self.threshold = threshold
+        self.writerLimit = writerLimit
+        thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+    }
+
+    /// Called by SQLite on the writer thread after each commit, with the WAL's size in pages; true when the
+    /// writer must checkpoint itself.
+    func committed(walPages: Int32) -> Bool {
+        guard walPages >= threshold else { return false }
+        let start = state.withLock { state -> Bool in
+            defer { state.busy = true }
+            return !state.busy
+        }
+        if start { thread.submit { _ in self.run() } }
+        return walPages >= writerLimit
+    }
+
+    private func run() {
+        let handle = state.withLock { state -> SQLiteHandle? in
+            if state.handle == nil { state.handle = try? SQLiteHandle(path: path) }
+            return state.handle
+        }
+        // A failure (busy, I/O) leaves the frames in the WAL for the next pass.
+        if let handle, (try? handle.execute("PRAGMA wal_checkpoint(PASSIVE)")) != nil {
+            completed.add(1, ordering: .relaxed)
+        }
+        state.withLock { $0.busy = false }
+    }
+
+    func close() async throws {
+        try await thread.shutdownGracefully()
+        state.withLock { $0.handle = nil }
+    }
+}
+
 /// A queued write: its body, then its result once the batch is committed (or the commit's error).
 private final class WriteJob: @unchecked Sendable {
     // Touched by the writer thread only, and by `write` before it hands the job over.
@@ -151,6 +216,8 @@ struct SQLiteFailure: Error, CustomStringConvertible {
 final class SQLiteHandle: @unchecked Sendable {
     private let db: OpaquePointer
     private var statements: [String: Statement] = [:]
+    /// The object SQLite's WAL hook points at, kept alive as long as this connection.
+    private var walObserver: WALCheckpointer?
 
     private final class Statement {
         let raw: OpaquePointer
@@ -183,6 +250,19 @@ final class SQLiteHandle: @unchecked Sendable {
     deinit {
         for statement in statements.values { sqlite_nio_sqlite3_finalize(statement.raw) }
         sqlite_nio_sqlite3_close_v2(db)
+    }
+
+    /// Tells `checkpointer` after each commit how large the WAL is, instead of SQLite's automatic checkpoint.
+    func onCommit(_ checkpointer: WALCheckpointer) {
+        walObserver = checkpointer
+        sqlite_nio_sqlite3_wal_hook(db, { context, db, _, pages in
+            guard let context else { return SQLITE_OK }
+            let checkpointer = Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue()
+            if checkpointer.committed(walPages: pages) {
+                _ = sqlite_nio_sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(checkpointer).toOpaque())
     }
 
     /// Whether a transaction is open (SQLite ends one by itself after some errors).
