@@ -138,8 +138,12 @@ import Testing
         let written = await withTaskGroup(of: (Int, Bool).self) { group in
             for n in 0..<20 {
                 group.addTask {
-                    let created = try? await store.createSession(F.session(id: "sid_c\(n)"), firstToken: F.token(key: "k\(n / 2)", session: "sid_c\(n)"))
-                    return (n, created != nil)
+                    do {
+                        try await store.createSession(F.session(id: "sid_c\(n)"), firstToken: F.token(key: "k\(n / 2)", session: "sid_c\(n)"))
+                        return (n, true)
+                    } catch {
+                        return (n, false)
+                    }
                 }
             }
             return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }

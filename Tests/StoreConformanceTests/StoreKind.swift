@@ -94,7 +94,7 @@ enum TestServers {
             throw TestServerMissing(description: "CI=true but IDENTITY_TEST_POSTGRES_URL is not set: run the tests through scripts/with-services.sh")
         }
         let name = "conformance_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await withPostgres(base) { client in
+        _ = try await withPostgres(base) { client in
             try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))  // a generated identifier, not input
         }
         var components = URLComponents(string: base)!
