@@ -18,13 +18,11 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.resolve()
         let logger = Bootstrap.logger(configuration)
-        if configuration.sqlitePath != nil {
-            // On the embedded store, async code runs on the event loops themselves (no hop between them and
-            // Swift's global pool per request); nothing blocking runs in tasks: scrypt has its own queues,
-            // SQLite writes its own thread, SQLite reads take microseconds. Not on PostgreSQL, where it
-            // measured slower (decision 26).
-            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        }
+        // Async code runs on the event loops themselves: no hop between them and Swift's global pool per request
+        // (decision 26). Nothing blocking runs in tasks: scrypt has its own queues, SQLite writes their own
+        // thread, hiredis its thread pool, PostgreSQL's connections their own event loops; SQLite point reads
+        // take microseconds.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let adminToken = try Bootstrap.adminToken(configuration, logger: logger)
         let store = try await Bootstrap.openStore(configuration, logger: logger)
         let cache = try Bootstrap.openCache(configuration, logger: logger)
