@@ -68,9 +68,7 @@ extension PostgresStore {
         statement.bindings.append(successor?.parentKey)
         let result = try await reportingOutages { [statement] in
             do {
-                var rows: [Row] = []
-                for try await row in try await self.client.execute(statement, logger: self.logger) { rows.append(row) }
-                return try rows.first?.string("result")
+                return try await self.rows(of: statement).first?.string("result")
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresSchema.tokenChangedState {
                 return "token_changed"  // raised after the session's slide, which the error undid
             }

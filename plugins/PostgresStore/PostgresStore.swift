@@ -175,11 +175,15 @@ public final class PostgresStore: IdentityStore {
 
     /// Runs one prepared statement that sets its tenant itself (the token endpoints' hot path; see `Prepared`).
     func execute<Statement>(_ statement: Prepared<Statement>) async throws -> [Row] {
-        try await reportingOutages {
-            var rows: [Row] = []
-            for try await row in try await self.client.execute(statement, logger: self.logger) { rows.append(row) }
-            return rows
-        }
+        try await reportingOutages { try await self.rows(of: statement) }
+    }
+
+    /// The rows of one prepared statement, its errors as postgres-nio throws them: for use inside
+    /// `reportingOutages` by a caller that handles some of them itself.
+    func rows<Statement>(of statement: Prepared<Statement>) async throws -> [Row] {
+        var rows: [Row] = []
+        for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+        return rows
     }
 
     /// Runs `body` within `operationTimeout` (`bounded: false`: however long it takes), reporting database and
