@@ -28,13 +28,7 @@ extension IdentityRuntime {
         var remembered = successors.take(tenantID: tenantID, lookupKey: lookupKey)
         for _ in 0..<4 {
             let fromMemory = remembered != nil
-            let found: (token: RefreshTokenRecord, session: Session)?
-            if let hit = remembered {
-                found = hit
-                remembered = nil
-            } else {
-                found = try await store.refreshToken(tenantID: tenantID, lookupKey: lookupKey)
-            }
+            let found = if let hit = remembered.take() { hit } else { try await store.refreshToken(tenantID: tenantID, lookupKey: lookupKey) }
             guard let (token, session) = found else {
                 throw failed("unknown_token")
             }
