@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "IdentityCore",
                 "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -103,6 +104,7 @@ let package = Package(
             dependencies: [
                 "IdentityCore", "MemoryStore", "SQLiteStore", "PostgresStore", "RedisCache",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

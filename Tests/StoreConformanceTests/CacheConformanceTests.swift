@@ -1,6 +1,8 @@
 import Foundation
 import IdentityCore
 import MemoryStore
+import NIOCore
+import NIOPosix
 import RedisCache
 import Synchronization
 import Testing
@@ -173,5 +175,51 @@ struct RedisCacheTests {
         #expect(receivedByA.withLock { $0 } == [nil])
         await a.close()
         await b.close()
+    }
+
+    @Test func manyCallersSharingAConnectionEachGetTheirOwnReplies() async throws {
+        let url = try #require(CacheKind.redisURL)
+        let prefix = "pipe:" + UUID().uuidString.prefix(8)
+        // One connection: every caller's commands are in flight on it together.
+        let client = RedisClient(settings: try RedisSettings(url: url + "?pool_size=1"), logger: .init(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    let replies = try await client.pipeline([["SET", "\(prefix):\(index)", "v\(index)", "PX", "10000"], ["GET", "\(prefix):\(index)"], ["STRLEN", "\(prefix):\(index)"]])
+                    #expect(replies == [.string("OK"), .string("v\(index)"), .integer("v\(index)".utf8.count)])
+                }
+            }
+            try await group.waitForAll()
+        }
+        await client.close()
+    }
+
+    @Test func aServerThatDoesNotAnswerFailsTheCallWithinTheTimeout() async throws {
+        // Accepts connections and reads what is sent, never answers.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(silent.localAddress?.port)
+        let client = RedisClient(settings: try RedisSettings(url: "redis://127.0.0.1:\(port)/0?timeout_ms=200"), logger: .init(label: "test"))
+        let started = ContinuousClock.now
+        await #expect(throws: RedisError.self) { try await client.command("PING") }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(190) && waited < .seconds(2), "waited \(waited)")
+        #expect(client.isReachable == false)
+        await client.close()
+        try await silent.close()
+    }
+
+    @Test func theURLsDatabaseAndPasswordAreUsed() async throws {
+        let url = try #require(CacheKind.redisURL)
+        let base = url.replacingOccurrences(of: "/0", with: "")
+        let key = "db:" + UUID().uuidString.prefix(8)
+        let three = RedisClient(settings: try RedisSettings(url: base + "/3"), logger: .init(label: "test"))
+        let zero = RedisClient(settings: try RedisSettings(url: base + "/0"), logger: .init(label: "test"))
+        #expect(try await three.command("SET", key, "3", "PX", "10000") == .string("OK"))
+        #expect(try await three.command("GET", key) == .string("3"))
+        #expect(try await zero.command("GET", key) == .null)
+        // The test server has no password: AUTH is sent, and Redis's refusal fails the call.
+        let withPassword = RedisClient(settings: try RedisSettings(url: base.replacingOccurrences(of: "redis://", with: "redis://:secret@") + "/0"), logger: .init(label: "test"))
+        await #expect(throws: RedisError.self) { try await withPassword.command("PING") }
+        for client in [three, zero, withPassword] { await client.close() }
     }
 }

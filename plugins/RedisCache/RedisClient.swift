@@ -14,6 +14,32 @@ public enum RedisReply: Sendable, Equatable {
     case error(String)
 
     public var integerValue: Int? { if case .integer(let value) = self { value } else { nil } }
+
+    /// A copy of a reply hiredis parsed.
+    init(_ reply: UnsafeMutablePointer<redisReply>) {
+        let value = reply.pointee
+        func text() -> String { value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: value.len), as: UTF8.self) } ?? "" }
+        switch value.type {
+        case REDIS_REPLY_STRING, REDIS_REPLY_STATUS: self = .string(text())
+        case REDIS_REPLY_ERROR: self = .error(text())
+        case REDIS_REPLY_INTEGER: self = .integer(Int(value.integer))
+        case REDIS_REPLY_ARRAY: self = .array((0..<value.elements).compactMap { value.element[$0].map(RedisReply.init) })
+        default: self = .null
+        }
+    }
+}
+
+/// A command's arguments as the C argv and lengths hiredis takes (binary-safe).
+enum RedisArguments {
+    static func with<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        let copies = arguments.map { strdup($0)! }
+        defer { copies.forEach { free($0) } }
+        var pointers = copies.map { UnsafePointer($0) as UnsafePointer<CChar>? }
+        let lengths = arguments.map { $0.utf8.count }
+        return pointers.withUnsafeMutableBufferPointer { argv in
+            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
+        }
+    }
 }
 
 public struct RedisError: Error, CustomStringConvertible {
@@ -27,8 +53,9 @@ public struct RedisSettings: Sendable, Equatable {
     public var port = 6379
     public var database = 0
     public var password: String?
-    /// Connections, each with a thread of its own (hiredis calls block).
-    public var poolSize = 4
+    /// Connections per node, spread over the event loops; nil: one per event loop (each carries every request
+    /// of its loop, pipelined).
+    public var poolSize: Int?
     /// Connect, read and write timeout.
     public var timeoutMilliseconds = 500
 
@@ -60,7 +87,8 @@ public struct RedisSettings: Sendable, Equatable {
     }
 }
 
-/// One blocking hiredis connection. Only one thread uses it at a time (the pool hands it out).
+/// One blocking hiredis connection, for the invalidation bus's subscriber thread (it waits in `next()` between
+/// messages). Only one thread uses it at a time.
 final class RedisConnection: @unchecked Sendable {
     private var context: UnsafeMutablePointer<redisContext>?
     let settings: RedisSettings
@@ -99,24 +127,13 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Sends `commands` in one write and reads their replies: a pipeline, one round trip. On an I/O error the
-    /// connection is dropped and, if it was an old one (it may predate a Redis restart), the commands are tried
-    /// once more on a new connection before the error is thrown.
+    /// Sends `commands` in one write and reads their replies (connecting first if needed). `readTimeout`: false
+    /// for a subscriber, which waits for messages as long as there are none.
     func run(_ commands: [[String]], readTimeout: Bool = true) throws -> [RedisReply] {
-        guard context != nil else { return try attempt(commands, readTimeout: readTimeout) }
-        do {
-            return try attempt(commands, readTimeout: readTimeout)
-        } catch {
-            close()
-            return try attempt(commands, readTimeout: readTimeout)
-        }
-    }
-
-    private func attempt(_ commands: [[String]], readTimeout: Bool) throws -> [RedisReply] {
         if context == nil { try connect(readTimeout: readTimeout) }
         guard let connection = context else { throw RedisError("redis: not connected") }
         for command in commands {
-            let status = Self.withArguments(command) { count, arguments, lengths in
+            let status = RedisArguments.with(command) { count, arguments, lengths in
                 redisAppendCommandArgv(connection, count, arguments, lengths)
             }
             guard status == REDIS_OK else { throw failure(connection) }
@@ -133,7 +150,7 @@ final class RedisConnection: @unchecked Sendable {
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(connection, &raw) == REDIS_OK, let raw else { throw failure(connection) }
         defer { freeReplyObject(raw) }
-        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
     }
 
     /// Makes a `next()` blocked in another thread return (with an error).
@@ -152,45 +169,25 @@ final class RedisConnection: @unchecked Sendable {
             String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }.nonEmpty ?? "connection error \(connection.pointee.err)"
     }
-
-    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
-        let value = reply.pointee
-        func text() -> String { value.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: value.len), as: UTF8.self) } ?? "" }
-        switch value.type {
-        case REDIS_REPLY_STRING, REDIS_REPLY_STATUS: return .string(text())
-        case REDIS_REPLY_ERROR: return .error(text())
-        case REDIS_REPLY_INTEGER: return .integer(Int(value.integer))
-        case REDIS_REPLY_ARRAY: return .array((0..<value.elements).compactMap { value.element[$0].map(convert) })
-        default: return .null
-        }
-    }
-
-    /// `arguments` as the C argv and lengths hiredis takes (binary-safe).
-    private static func withArguments<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
-        let copies = arguments.map { strdup($0)! }
-        defer { copies.forEach { free($0) } }
-        var pointers = copies.map { UnsafePointer($0) as UnsafePointer<CChar>? }
-        let lengths = arguments.map { $0.utf8.count }
-        return pointers.withUnsafeMutableBufferPointer { argv in
-            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
-        }
-    }
 }
 
 extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
 }
 
-/// A small pool of hiredis connections, each used from a thread of a dedicated `NIOThreadPool`, so that the
-/// blocking calls never run on an event loop or on Swift's cooperative pool.
+/// Connections to Redis on the event loops (`RedisChannelConnection`): a task on an event loop sends its
+/// commands on a connection of that loop, so that neither the call nor its reply changes threads, and the
+/// commands of all the loop's tasks share the connection in flight.
 ///
 /// After a failure to reach Redis, calls fail at once for `backoff` (a probe still goes through), and the
 /// health observers hear of each change of state once.
 public final class RedisClient: Sendable {
     public let settings: RedisSettings
     let logger: Logger
-    private let threads: NIOThreadPool
-    private let idle: Mutex<[RedisConnection]>
+    private let connections: [RedisChannelConnection]
+    /// The connections of each event loop, by the loop's identity.
+    private let connectionsOfLoop: [ObjectIdentifier: [RedisChannelConnection]]
+    private let nextConnection = Atomic(0)
     private let state = Mutex(Health())
     static let backoff = Duration.milliseconds(250)
 
@@ -200,12 +197,22 @@ public final class RedisClient: Sendable {
         var observers: [@Sendable (Bool) -> Void] = []
     }
 
-    public init(settings: RedisSettings, logger: Logger) {
+    /// `group`: the loops the connections live on — those that run the request tasks (decision 26).
+    public init(settings: RedisSettings, logger: Logger, group: MultiThreadedEventLoopGroup = .singleton) {
         self.settings = settings
         self.logger = logger
-        threads = NIOThreadPool(numberOfThreads: settings.poolSize)
-        threads.start()
-        idle = Mutex((0..<settings.poolSize).map { _ in RedisConnection(settings: settings) })
+        let loops = Array(group.makeIterator())
+        connections = (0..<(settings.poolSize ?? loops.count)).map { RedisChannelConnection(loop: loops[$0 % loops.count], settings: settings) }
+        connectionsOfLoop = Dictionary(grouping: connections) { ObjectIdentifier($0.loop) }
+    }
+
+    /// A connection of the calling task's event loop if it runs on one of ours, any otherwise.
+    private func connection() -> RedisChannelConnection {
+        let turn = nextConnection.add(1, ordering: .relaxed).newValue
+        if let loop = MultiThreadedEventLoopGroup.currentEventLoop, let own = connectionsOfLoop[ObjectIdentifier(loop)] {
+            return own[turn % own.count]
+        }
+        return connections[turn % connections.count]
     }
 
     /// Whether the last call reached Redis.
@@ -222,11 +229,7 @@ public final class RedisClient: Sendable {
             throw RedisError("redis unavailable (backing off after a failure)")
         }
         do {
-            let replies = try await threads.runIfActive { [self] in
-                let connection = idle.withLock { $0.popLast() } ?? RedisConnection(settings: settings)
-                defer { idle.withLock { $0.append(connection) } }
-                return try connection.run(commands)
-            }
+            let replies = try await connection().run(commands)
             record(reachable: true, error: nil)
             return replies
         } catch {
@@ -257,7 +260,6 @@ public final class RedisClient: Sendable {
     }
 
     public func close() async {
-        try? await threads.shutdownGracefully()
-        idle.withLock { connections in connections.forEach { $0.close() } }
+        connections.forEach { $0.close() }
     }
 }

@@ -1,0 +1,244 @@
+import CHiredis
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Commands for one round trip and the promise of their replies, written to a `RedisHandler`.
+struct RedisRequest: Sendable {
+    let commands: [[String]]
+    let promise: EventLoopPromise<[RedisReply]>
+}
+
+/// Redis's protocol on a NIO channel, with hiredis doing the protocol: its formatter writes the commands, its
+/// reader parses the replies. Requests may follow each other before the first is answered (Redis answers in
+/// order), so the requests of every task on the loop share one connection without waiting for each other.
+/// A request unanswered after `timeout` fails every request in flight and closes the connection.
+final class RedisHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = RedisRequest
+    typealias OutboundOut = ByteBuffer
+
+    private struct InFlight {
+        let expected: Int
+        var replies: [RedisReply]
+        let promise: EventLoopPromise<[RedisReply]>
+        let deadline: NIODeadline
+    }
+
+    private let reader: UnsafeMutablePointer<redisReader>
+    private var inFlight = CircularBuffer<InFlight>()
+    private var timer: Scheduled<Void>?
+    private let timeout: TimeAmount
+    private let address: String
+
+    init(timeout: TimeAmount, address: String) {
+        reader = redisReaderCreate()
+        self.timeout = timeout
+        self.address = address
+    }
+
+    deinit { redisReaderFree(reader) }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        var buffer = context.channel.allocator.buffer(capacity: 64 * request.commands.count)
+        for command in request.commands {
+            var formatted: UnsafeMutablePointer<CChar>?
+            let length = RedisArguments.with(command) { count, argv, lengths in redisFormatCommandArgv(&formatted, count, argv, lengths) }
+            guard length > 0, let formatted else {
+                request.promise.fail(RedisError("redis: cannot format \(command.first ?? "a command")"))
+                promise?.fail(RedisError("redis: cannot format a command"))
+                return
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: formatted, count: Int(length)))
+            redisFreeCommand(formatted)
+        }
+        if request.commands.isEmpty { return request.promise.succeed([]) }
+        inFlight.append(InFlight(expected: request.commands.count, replies: [], promise: request.promise, deadline: .now() + timeout))
+        if timer == nil { arm(context: context, at: inFlight.first!.deadline) }
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        let fed = buffer.withUnsafeReadableBytes { bytes in
+            redisReaderFeed(reader, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        guard fed == REDIS_OK else { return fail(context: context, RedisError("redis \(address): unreadable reply")) }
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            guard redisReaderGetReply(reader, &raw) == REDIS_OK else {
+                return fail(context: context, RedisError("redis \(address): protocol error"))
+            }
+            guard let raw else { return }
+            let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(raw)
+            guard !inFlight.isEmpty else { return fail(context: context, RedisError("redis \(address): a reply nobody asked for")) }
+            inFlight[inFlight.startIndex].replies.append(reply)
+            if inFlight.first!.replies.count == inFlight.first!.expected {
+                let done = inFlight.removeFirst()
+                done.promise.succeed(done.replies)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RedisError("redis \(address): connection closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, RedisError("redis \(address): \(error)"))
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: RedisError) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisError) {
+        timer?.cancel()
+        timer = nil
+        while let request = inFlight.popFirst() { request.promise.fail(error) }
+    }
+
+    /// One timer per connection, set for the oldest request's deadline.
+    private func arm(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.timer = nil
+            guard let oldest = handler.inFlight.first else { return }
+            if oldest.deadline <= .now() {
+                handler.fail(context: context, RedisError("redis \(handler.address): no reply within \(handler.timeout.nanoseconds / 1_000_000) ms"))
+            } else {
+                handler.arm(context: context, at: oldest.deadline)
+            }
+        }
+    }
+}
+
+/// One connection to Redis on one event loop, opened when first needed and again after it closed.
+final class RedisChannelConnection: Sendable {
+    let loop: any EventLoop
+    let settings: RedisSettings
+    private let state = Mutex(State.idle)
+
+    private enum State {
+        case idle
+        case connecting(EventLoopFuture<any Channel>)
+        case ready(any Channel)
+        case closed
+    }
+
+    init(loop: any EventLoop, settings: RedisSettings) {
+        self.loop = loop
+        self.settings = settings
+    }
+
+    /// Sends `commands` in one write and returns their replies. A connection that fails and was opened before
+    /// this call (it may predate a Redis restart) is replaced and the commands are tried once more.
+    func run(_ commands: [[String]]) async throws -> [RedisReply] {
+        let (channel, fresh) = try await self.channel()
+        do {
+            return try await send(commands, on: channel)
+        } catch {
+            guard !fresh else { throw error }
+            let (channel, _) = try await self.channel()
+            return try await send(commands, on: channel)
+        }
+    }
+
+    private func send(_ commands: [[String]], on channel: any Channel) async throws -> [RedisReply] {
+        let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise)).cascadeFailure(to: promise)
+        return try await promise.futureResult.get()
+    }
+
+    private enum Next {
+        case open(any Channel)
+        case opening(EventLoopFuture<any Channel>)
+        case connect(EventLoopPromise<any Channel>)
+    }
+
+    /// The open connection, or one being opened (`fresh`).
+    private func channel() async throws -> (any Channel, fresh: Bool) {
+        let next: Next = try state.withLock { state in
+            switch state {
+            case .ready(let channel) where channel.isActive:
+                return .open(channel)
+            case .connecting(let future):
+                return .opening(future)
+            case .idle, .ready:
+                let promise = loop.makePromise(of: (any Channel).self)
+                state = .connecting(promise.futureResult)
+                return .connect(promise)
+            case .closed:
+                throw RedisError("redis: the client is closed")
+            }
+        }
+        switch next {
+        case .open(let channel): return (channel, false)
+        case .opening(let future): return (try await future.get(), true)
+        case .connect(let promise):
+            connect(completing: promise)
+            return (try await promise.futureResult.get(), true)
+        }
+    }
+
+    /// Opens a connection (AUTH and SELECT as the URL says) and makes it the one in use.
+    private func connect(completing promise: EventLoopPromise<any Channel>) {
+        let settings = settings
+        let address = "\(settings.host):\(settings.port)"
+        let timeout = TimeAmount.milliseconds(Int64(settings.timeoutMilliseconds))
+        let opened = ClientBootstrap(group: loop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisHandler(timeout: timeout, address: address))
+                }
+            }
+            .connect(host: settings.host, port: settings.port)
+            .flatMapErrorThrowing { error in throw RedisError("redis \(address): \(error)") }
+            .flatMap { channel -> EventLoopFuture<any Channel> in
+                var setup: [[String]] = []
+                if let password = settings.password { setup.append(["AUTH", password]) }
+                if settings.database != 0 { setup.append(["SELECT", String(settings.database)]) }
+                guard !setup.isEmpty else { return channel.eventLoop.makeSucceededFuture(channel) }
+                let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+                channel.writeAndFlush(RedisRequest(commands: setup, promise: promise)).cascadeFailure(to: promise)
+                return promise.futureResult.flatMapThrowing { replies in
+                    for case .error(let message) in replies {
+                        channel.close(promise: nil)
+                        throw RedisError("redis: \(message)")
+                    }
+                    return channel
+                }
+            }
+        opened.cascade(to: promise)
+        promise.futureResult.whenComplete { [self] result in
+            state.withLock { state in
+                guard case .connecting(let future) = state, future === promise.futureResult else {
+                    if case .success(let channel) = result { channel.close(promise: nil) }
+                    return
+                }
+                switch result {
+                case .success(let channel): state = .ready(channel)
+                case .failure: state = .idle
+                }
+            }
+        }
+    }
+
+    func close() {
+        let channel: (any Channel)? = state.withLock { state in
+            defer { state = .closed }
+            switch state {
+            case .ready(let channel): return channel
+            default: return nil
+            }
+        }
+        channel?.close(promise: nil)
+    }
+}
