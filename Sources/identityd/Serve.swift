@@ -86,8 +86,7 @@ struct RedisCacheService: Service {
     func run() async throws {
         let runtime = self.runtime
         await cancelWhenGracefulShutdown {
-            await cache.run(live: { try await runtime.store.revocations(liveAt: runtime.clock.now()) },
-                            resynchronised: { runtime.apply(.tenant(nil)) })
+            await cache.run(live: { try await runtime.store.revocations(liveAt: runtime.clock.now()) })
         }
     }
 }

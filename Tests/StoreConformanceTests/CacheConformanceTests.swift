@@ -158,6 +158,59 @@ struct RedisCacheTests {
         await cache.close()
     }
 
+    @Test func aRestartedRedisIsNotTrustedBeforeTheListIsRefilled() async throws {
+        let url = try #require(CacheKind.redisURL)
+        let key = "identityd:test-complete:" + UUID().uuidString.prefix(8)
+        let cache = try RedisCache.connect(url: url + "?pool_size=1", logger: .init(label: "test"), completeKey: key)
+        try await cache.refill([])
+        #expect(try await cache.revocations.isRevoked(tenantID: "acme-lost", sid: "sid_x", jti: nil, now: Date()) == false)
+        // Redis loses its data and the node's connection with it, as in a restart.
+        let other = RedisClient(settings: try RedisSettings(url: url), logger: .init(label: "test"))
+        let id = try #require(try await cache.client.command("CLIENT", "ID").integerValue)
+        _ = try await other.command("DEL", key)
+        _ = try await other.command("CLIENT", "KILL", "ID", String(id))
+        // The next check goes over a new connection and finds the list gone in the same round trip.
+        await #expect(throws: (any Error).self) {
+            try await cache.revocations.isRevoked(tenantID: "acme-lost", sid: "sid_x", jti: nil, now: Date())
+        }
+        #expect(cache.isHealthy == false)
+        await cache.close()
+        await other.close()
+    }
+
+    @Test func aRedisThatLostTheListIsRefilledAndNeverAnswersWithoutIt() async throws {
+        let url = try #require(CacheKind.redisURL)
+        let key = "identityd:test-complete:" + UUID().uuidString.prefix(8)
+        let tenant = "t" + UUID().uuidString.prefix(8).lowercased()
+        let revoked = Revocation(tenantID: tenant, kind: .session, value: "sid_gone", expiresAt: Date().addingTimeInterval(60))
+        let cache = try RedisCache.connect(url: url, logger: .init(label: "test"), completeKey: key)
+        let running = Task { await cache.run(live: { [revoked] }) }
+        for _ in 0..<100 where !cache.isHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(try await cache.revocations.isRevoked(tenantID: tenant, sid: "sid_gone", jti: nil, now: Date()))
+        // Redis loses the list while the node's connections stay open (FLUSHALL, or a restart between two calls).
+        let other = RedisClient(settings: try RedisSettings(url: url), logger: .init(label: "test"))
+        _ = try await other.pipeline([["DEL", key], ["DEL", "rev:\(tenant):sid:sid_gone"]])
+        // From then on every answer is "revoked" or "ask the store" — never "not revoked" — and the heartbeat
+        // soon has the list refilled.
+        var refused = 0, restored = false
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            do {
+                #expect(try await cache.revocations.isRevoked(tenantID: tenant, sid: "sid_gone", jti: nil, now: Date()))
+                if refused > 0 { restored = true; break }
+            } catch {
+                refused += 1
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(refused > 0 && restored, "refused \(refused), restored \(restored)")
+        #expect(try await other.command("EXISTS", "rev:\(tenant):sid:sid_gone") == .integer(1))
+        running.cancel()
+        await running.value
+        await cache.close()
+        await other.close()
+    }
+
     @Test func invalidationsReachTheOtherNodesButNotTheSender() async throws {
         let a = try await CacheKind.redisCache(), b = try await CacheKind.redisCache()
         let receivedByA = Mutex<[Invalidation?]>([]), receivedByB = Mutex<[Invalidation?]>([])
@@ -192,6 +245,19 @@ struct RedisCacheTests {
             try await group.waitForAll()
         }
         await client.close()
+    }
+
+    @Test func aConnectionTheServerClosedIsReplaced() async throws {
+        let url = try #require(CacheKind.redisURL)
+        let client = RedisClient(settings: try RedisSettings(url: url + "?pool_size=1"), logger: .init(label: "test"))
+        let killer = RedisClient(settings: try RedisSettings(url: url), logger: .init(label: "test"))
+        let id = try #require(try await client.command("CLIENT", "ID").integerValue)
+        #expect(try await killer.command("CLIENT", "KILL", "ID", String(id)) == .integer(1))
+        #expect(try await client.command("PING") == .string("PONG"))
+        let newID = try #require(try await client.command("CLIENT", "ID").integerValue)
+        #expect(newID != id)
+        await client.close()
+        await killer.close()
     }
 
     @Test func aServerThatDoesNotAnswerFailsTheCallWithinTheTimeout() async throws {

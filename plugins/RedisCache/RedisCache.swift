@@ -6,9 +6,12 @@ import Synchronization
 /// identityd's shared state on Redis (DESIGN.md "Multi-node"): the revocation list, rate-limit counters and
 /// the invalidation bus. PostgreSQL stays the source of truth; Redis holds nothing that cannot be rebuilt.
 ///
-/// The revocation list answers only while it is known to be complete: at start and after every outage,
-/// `run` refills it from the store before it answers again, and until then `isRevoked` throws, which sends
-/// the check to the store. So a Redis restart that lost every entry never lets a revoked token through.
+/// The revocation list answers only while it is known to be complete, and until then `isRevoked` throws,
+/// which sends the check to the store. It is not complete at start, after a write to it failed, and whenever
+/// Redis shows that it lost its data: a refill sets the key `identityd:revocations:complete` (no expiry), and
+/// every check (in the same round trip, after the entries) and every heartbeat looks for it. `run` then refills the list from
+/// the store. So a Redis restart or flush that lost every entry never lets a revoked token through, while a
+/// call that merely timed out (an overloaded node) costs no refill.
 public final class RedisCache: Sendable {
     public let client: RedisClient
     public let revocations: RedisRevocationCache
@@ -16,36 +19,39 @@ public final class RedisCache: Sendable {
     public let bus: RedisInvalidationBus
     let logger: Logger
 
-    public static func connect(url: String, logger: Logger) throws -> RedisCache {
-        RedisCache(client: RedisClient(settings: try RedisSettings(url: url), logger: logger), logger: logger)
+    /// The key whose presence says that Redis kept the list since it was last refilled.
+    let completeKey: String
+
+    /// `completeKey`: tests give each cache its own, so that they can lose their data without touching others.
+    public static func connect(url: String, logger: Logger, completeKey: String = "identityd:revocations:complete") throws -> RedisCache {
+        RedisCache(client: RedisClient(settings: try RedisSettings(url: url), logger: logger), logger: logger, completeKey: completeKey)
     }
 
-    init(client: RedisClient, logger: Logger) {
+    init(client: RedisClient, logger: Logger, completeKey: String) {
         self.client = client
         self.logger = logger
-        revocations = RedisRevocationCache(client: client)
+        self.completeKey = completeKey
+        revocations = RedisRevocationCache(client: client, completeKey: completeKey)
         counters = RedisRateLimitCounters(client: client)
         bus = RedisInvalidationBus(client: client, logger: logger)
-        client.onHealthChange { [revocations] reachable in
-            if !reachable { revocations.complete.withLock { $0 = false } }
-        }
     }
 
     /// Whether every part answers: `false` means the node is `degraded` (revocation checks go to the store).
     public var isHealthy: Bool { client.isReachable && revocations.isComplete }
 
     /// Keeps the revocation list complete until cancelled, checking Redis every 100 ms: whenever the list is
-    /// not complete (at start, after Redis was unreachable), waits for Redis, refills the list with `live()` (the store's live revocations) and
-    /// calls `resynchronised` (drop every cache: invalidation messages may have been missed).
-    public func run(live: @escaping @Sendable () async throws -> [Revocation], resynchronised: @escaping @Sendable () -> Void) async {
+    /// not complete, waits for Redis and refills the list with `live()` (the store's live revocations).
+    /// (Invalidation messages missed meanwhile are the bus's concern: it drops every cache when it subscribes
+    /// again.)
+    public func run(live: @escaping @Sendable () async throws -> [Revocation]) async {
         var wasDegraded = false
         while !Task.isCancelled {
             if !revocations.isComplete {
                 do {
                     _ = try await client.pipeline([["PING"]], probe: true)
+                    let since = revocations.generation
                     let list = try await live()
-                    try await refill(list)
-                    resynchronised()
+                    try await refill(list, since: since)
                     logger.notice("redis revocation list complete", metadata: ["entries": "\(list.count)", "after_outage": "\(wasDegraded)"])
                 } catch {
                     if !wasDegraded {
@@ -55,17 +61,22 @@ public final class RedisCache: Sendable {
                 }
             } else {
                 wasDegraded = false
-                // A heartbeat, so that an idle node notices an outage (and reports degraded) too.
-                _ = try? await client.pipeline([["PING"]])
+                // A heartbeat, so that an idle node notices an outage (and reports degraded) too, and that every
+                // node notices a Redis that lost its data (restarted, flushed) even over an old connection.
+                if let reply = try? await client.command("EXISTS", completeKey), reply != .integer(1) { revocations.markIncomplete() }
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
-    /// Writes `live` (every live revocation) to Redis and lets the list answer again.
-    public func refill(_ live: [Revocation]) async throws {
+    /// Writes `live` (every live revocation) to Redis and lets the list answer again — unless it was marked
+    /// incomplete since `since` (a `generation` read before `live` was: a write failed meanwhile, which `live`
+    /// may not hold, or a check found the list lost).
+    public func refill(_ live: [Revocation], since: Int? = nil) async throws {
+        let since = since ?? revocations.generation
         try await revocations.add(live)
-        revocations.complete.withLock { $0 = true }
+        _ = try await client.command("SET", completeKey, "1")
+        revocations.markComplete(ifUnchangedSince: since)
     }
 
     public func close() async {
@@ -78,12 +89,31 @@ public final class RedisCache: Sendable {
 /// covers (`SET rev:{tenant}:{sid|jti}:{value} 1 PX {ms left}`).
 public final class RedisRevocationCache: RevocationCache {
     let client: RedisClient
-    /// Whether Redis holds every live revocation (refilled since the last outage).
-    let complete = Mutex(false)
+    /// The key a refill sets (see `RedisCache`).
+    let completeKey: String
+    /// Whether Redis holds every live revocation, and how often it was marked incomplete.
+    private let state = Mutex((complete: false, generation: 0))
 
-    init(client: RedisClient) { self.client = client }
+    init(client: RedisClient, completeKey: String) {
+        self.client = client
+        self.completeKey = completeKey
+    }
 
-    var isComplete: Bool { complete.withLock { $0 } }
+    var isComplete: Bool { state.withLock { $0.complete } }
+    var generation: Int { state.withLock { $0.generation } }
+
+    func markIncomplete() {
+        state.withLock { state in
+            state.complete = false
+            state.generation += 1
+        }
+    }
+
+    func markComplete(ifUnchangedSince generation: Int) {
+        state.withLock { state in
+            if state.generation == generation { state.complete = true }
+        }
+    }
 
     static func key(_ tenantID: String, _ kind: Revocation.Kind, _ value: String) -> String {
         "rev:\(tenantID):\(kind.rawValue):\(value)"
@@ -97,12 +127,18 @@ public final class RedisRevocationCache: RevocationCache {
             return ["SET", Self.key(revocation.tenantID, revocation.kind, revocation.value), "1", "PX", String(milliseconds)]
         }
         var start = commands.startIndex
-        while start < commands.endIndex {
-            let end = min(start + 500, commands.endIndex)
-            for reply in try await client.pipeline(Array(commands[start..<end])) {
-                if case .error(let message) = reply { throw RedisError("redis: \(message)") }
+        do {
+            while start < commands.endIndex {
+                let end = min(start + 500, commands.endIndex)
+                for reply in try await client.pipeline(Array(commands[start..<end])) {
+                    if case .error(let message) = reply { throw RedisError("redis: \(message)") }
+                }
+                start = end
             }
-            start = end
+        } catch {
+            // Redis may lack these now; a refill puts them there from the store.
+            markIncomplete()
+            throw error
         }
     }
 
@@ -110,8 +146,14 @@ public final class RedisRevocationCache: RevocationCache {
         guard isComplete else { throw RedisError("the Redis revocation list is being refilled") }
         let keys = [sid.map { Self.key(tenantID, .session, $0) }, jti.map { Self.key(tenantID, .token, $0) }].compactMap { $0 }
         guard !keys.isEmpty else { return false }
-        let reply = try await client.pipeline([["EXISTS"] + keys])[0]
-        guard let count = reply.integerValue else { throw RedisError("redis: unexpected reply to EXISTS") }
+        // The keys, then whether Redis still holds the list: if it does after the keys were read, it did when
+        // they were (a restart or flush takes the marker with the entries).
+        let replies = try await client.pipeline([["EXISTS"] + keys, ["EXISTS", completeKey]])
+        guard let count = replies[0].integerValue, let listKept = replies[1].integerValue else { throw RedisError("redis: unexpected reply to EXISTS") }
+        guard listKept == 1 else {
+            markIncomplete()
+            throw RedisError("redis lost the revocation list; it is being refilled")
+        }
         return count > 0
     }
 }

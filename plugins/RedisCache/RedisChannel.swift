@@ -41,6 +41,11 @@ final class RedisHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
+        if request.commands.isEmpty {
+            request.promise.succeed([])
+            promise?.succeed(())
+            return
+        }
         var buffer = context.channel.allocator.buffer(capacity: 64 * request.commands.count)
         for command in request.commands {
             var formatted: UnsafeMutablePointer<CChar>?
@@ -53,7 +58,6 @@ final class RedisHandler: ChannelDuplexHandler {
             buffer.writeBytes(UnsafeRawBufferPointer(start: formatted, count: Int(length)))
             redisFreeCommand(formatted)
         }
-        if request.commands.isEmpty { return request.promise.succeed([]) }
         inFlight.append(InFlight(expected: request.commands.count, replies: [], promise: request.promise, deadline: .now() + timeout))
         if timer == nil { arm(context: context, at: inFlight.first!.deadline) }
         context.write(wrapOutboundOut(buffer), promise: promise)

@@ -197,6 +197,7 @@ public final class RedisClient: Sendable {
         var observers: [@Sendable (Bool) -> Void] = []
     }
 
+
     /// `group`: the loops the connections live on — those that run the request tasks (decision 26).
     public init(settings: RedisSettings, logger: Logger, group: MultiThreadedEventLoopGroup = .singleton) {
         self.settings = settings
