@@ -8,10 +8,10 @@ import Synchronization
 ///
 /// The revocation list answers only while it is known to be complete, and until then `isRevoked` throws,
 /// which sends the check to the store. It is not complete at start, after a write to it failed, and whenever
-/// Redis shows that it lost its data: a refill sets the key `identityd:revocations:complete` (no expiry), and
-/// every check (in the same round trip, after the entries) and every heartbeat looks for it. `run` then refills the list from
-/// the store. So a Redis restart or flush that lost every entry never lets a revoked token through, while a
-/// call that merely timed out (an overloaded node) costs no refill.
+/// Redis shows that it lost its data: a refill sets the key `identityd:revocations:complete` (no expiry),
+/// and every check (in the same round trip, after the entries) and every heartbeat looks for it; `run` then
+/// refills the list from the store. So a Redis restart or flush that lost every entry never lets a revoked
+/// token through, while a call that merely timed out (an overloaded node) costs no refill.
 public final class RedisCache: Sendable {
     public let client: RedisClient
     public let revocations: RedisRevocationCache

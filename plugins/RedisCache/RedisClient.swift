@@ -179,8 +179,8 @@ extension String {
 /// commands on a connection of that loop, so that neither the call nor its reply changes threads, and the
 /// commands of all the loop's tasks share the connection in flight.
 ///
-/// After a failure to reach Redis, calls fail at once for `backoff` (a probe still goes through), and the
-/// health observers hear of each change of state once.
+/// After a failure to reach Redis, calls fail at once for `backoff` (a probe still goes through); each change
+/// of state is logged once.
 public final class RedisClient: Sendable {
     public let settings: RedisSettings
     let logger: Logger
@@ -194,9 +194,7 @@ public final class RedisClient: Sendable {
     private struct Health {
         var reachable = true
         var failingUntil: ContinuousClock.Instant?
-        var observers: [@Sendable (Bool) -> Void] = []
     }
-
 
     /// `group`: the loops the connections live on — those that run the request tasks (decision 26).
     public init(settings: RedisSettings, logger: Logger, group: MultiThreadedEventLoopGroup = .singleton) {
@@ -219,11 +217,6 @@ public final class RedisClient: Sendable {
     /// Whether the last call reached Redis.
     public var isReachable: Bool { state.withLock { $0.reachable } }
 
-    /// Calls `observer` with `true` or `false` whenever Redis becomes reachable or unreachable.
-    public func onHealthChange(_ observer: @escaping @Sendable (Bool) -> Void) {
-        state.withLock { $0.observers.append(observer) }
-    }
-
     /// Runs `commands` as one pipeline (one round trip). `probe`: try even while backing off.
     public func pipeline(_ commands: [[String]], probe: Bool = false) async throws -> [RedisReply] {
         if !probe, let until = state.withLock({ $0.failingUntil }), ContinuousClock.now < until {
@@ -245,11 +238,11 @@ public final class RedisClient: Sendable {
     }
 
     private func record(reachable: Bool, error: (any Error)?) {
-        let (changed, observers) = state.withLock { health -> (Bool, [@Sendable (Bool) -> Void]) in
+        let changed = state.withLock { health -> Bool in
             health.failingUntil = reachable ? nil : ContinuousClock.now + Self.backoff
-            guard health.reachable != reachable else { return (false, []) }
+            guard health.reachable != reachable else { return false }
             health.reachable = reachable
-            return (true, health.observers)
+            return true
         }
         guard changed else { return }
         if reachable {
@@ -257,7 +250,6 @@ public final class RedisClient: Sendable {
         } else {
             logger.warning("redis unreachable", metadata: ["redis": "\(settings.host):\(settings.port)", "error": "\(error.map { "\($0)" } ?? "")"])
         }
-        for observer in observers { observer(reachable) }
     }
 
     public func close() async {
