@@ -232,7 +232,7 @@ public final class RedisInvalidationBus: InvalidationBus {
             let connection = RedisConnection(settings: client.settings)
             subscriber.withLock { $0 = connection }
             do {
-                _ = try connection.run([["SUBSCRIBE", Self.channel]], readTimeout: false)
+                _ = try connection.run([["SUBSCRIBE", Self.channel]])
                 if failures > 0 { logger.notice("invalidation bus subscribed again") }
                 failures = 0
                 deliver(nil)

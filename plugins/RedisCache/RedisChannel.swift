@@ -154,9 +154,14 @@ final class RedisChannelConnection: Sendable {
     }
 
     private func send(_ commands: [[String]], on channel: any Channel) async throws -> [RedisReply] {
+        try await Self.request(commands, on: channel).get()
+    }
+
+    /// Writes `commands` to the channel's `RedisHandler`; the future has their replies.
+    private static func request(_ commands: [[String]], on channel: any Channel) -> EventLoopFuture<[RedisReply]> {
         let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
         channel.writeAndFlush(RedisRequest(commands: commands, promise: promise)).cascadeFailure(to: promise)
-        return try await promise.futureResult.get()
+        return promise.futureResult
     }
 
     private enum Next {
@@ -206,13 +211,9 @@ final class RedisChannelConnection: Sendable {
             .connect(host: settings.host, port: settings.port)
             .flatMapErrorThrowing { error in throw RedisError("redis \(address): \(error)") }
             .flatMap { channel -> EventLoopFuture<any Channel> in
-                var setup: [[String]] = []
-                if let password = settings.password { setup.append(["AUTH", password]) }
-                if settings.database != 0 { setup.append(["SELECT", String(settings.database)]) }
+                let setup = settings.connectionSetup
                 guard !setup.isEmpty else { return channel.eventLoop.makeSucceededFuture(channel) }
-                let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
-                channel.writeAndFlush(RedisRequest(commands: setup, promise: promise)).cascadeFailure(to: promise)
-                return promise.futureResult.flatMapThrowing { replies in
+                return Self.request(setup, on: channel).flatMapThrowing { replies in
                     for case .error(let message) in replies {
                         channel.close(promise: nil)
                         throw RedisError("redis: \(message)")

@@ -56,8 +56,16 @@ public struct RedisSettings: Sendable, Equatable {
     /// Connections per node, spread over the event loops; nil: one per event loop (each carries every request
     /// of its loop, pipelined).
     public var poolSize: Int?
-    /// Connect, read and write timeout.
+    /// Connect timeout, and how long a command may wait for its reply.
     public var timeoutMilliseconds = 500
+
+    /// What a new connection sends first: AUTH and SELECT, as the URL says.
+    var connectionSetup: [[String]] {
+        var setup: [[String]] = []
+        if let password { setup.append(["AUTH", password]) }
+        if database != 0 { setup.append(["SELECT", String(database)]) }
+        return setup
+    }
 
     public init(url: String) throws {
         guard let components = URLComponents(string: url), components.scheme == "redis", let host = components.host, !host.isEmpty else {
@@ -87,8 +95,8 @@ public struct RedisSettings: Sendable, Equatable {
     }
 }
 
-/// One blocking hiredis connection, for the invalidation bus's subscriber thread (it waits in `next()` between
-/// messages). Only one thread uses it at a time.
+/// One blocking hiredis connection, for the invalidation bus's subscriber thread: it waits in `next()` between
+/// messages, without a read timeout, for as long as there are none. Only one thread uses it at a time.
 final class RedisConnection: @unchecked Sendable {
     private var context: UnsafeMutablePointer<redisContext>?
     let settings: RedisSettings
@@ -105,7 +113,7 @@ final class RedisConnection: @unchecked Sendable {
         timeval(tv_sec: settings.timeoutMilliseconds / 1000, tv_usec: (settings.timeoutMilliseconds % 1000) * 1000)
     }
 
-    private func connect(readTimeout: Bool) throws {
+    private func connect() throws {
         guard let connection = redisConnectWithTimeout(settings.host, Int32(settings.port), timeout) else {
             throw RedisError("redis: cannot allocate a connection")
         }
@@ -114,23 +122,16 @@ final class RedisConnection: @unchecked Sendable {
             redisFree(connection)
             throw RedisError("redis \(settings.host):\(settings.port): \(message)")
         }
-        if readTimeout { redisSetTimeout(connection, timeout) }
         context = connection
-        if let password = settings.password { try expectOK(run([["AUTH", password]])[0]) }
-        if settings.database != 0 { try expectOK(run([["SELECT", String(settings.database)]])[0]) }
-    }
-
-    private func expectOK(_ reply: RedisReply) throws {
-        if case .error(let message) = reply {
+        for case .error(let message) in try run(settings.connectionSetup) {
             close()
             throw RedisError("redis: \(message)")
         }
     }
 
-    /// Sends `commands` in one write and reads their replies (connecting first if needed). `readTimeout`: false
-    /// for a subscriber, which waits for messages as long as there are none.
-    func run(_ commands: [[String]], readTimeout: Bool = true) throws -> [RedisReply] {
-        if context == nil { try connect(readTimeout: readTimeout) }
+    /// Sends `commands` in one write and reads their replies (connecting first if needed).
+    func run(_ commands: [[String]]) throws -> [RedisReply] {
+        if context == nil { try connect() }
         guard let connection = context else { throw RedisError("redis: not connected") }
         for command in commands {
             let status = RedisArguments.with(command) { count, arguments, lengths in
@@ -144,7 +145,7 @@ final class RedisConnection: @unchecked Sendable {
         return replies
     }
 
-    /// Reads the next reply, blocking (for a subscriber, without a read timeout).
+    /// Reads the next reply, blocking.
     func next() throws -> RedisReply {
         guard let connection = context else { throw RedisError("redis: not connected") }
         var raw: UnsafeMutableRawPointer?
