@@ -53,6 +53,24 @@ import Testing
         try await store.close()
     }
 
+    /// Events still queued when their tenant is deleted are dropped, as the deletion would have dropped them,
+    /// without failing the batch they share with other tenants (a failed batch is retried, and would block
+    /// the audit log for good); a tenant created again under the same id does not inherit them.
+    @Test(arguments: StoreKind.allCases)
+    func eventsOfADeletedTenantAreDroppedWithoutFailingTheBatch(kind: StoreKind) async throws {
+        let store = try await seeded(kind)
+        #expect(try await store.deleteTenant(id: "umbrella"))
+        try await store.appendEvents([
+            AuditEvent(tenantID: "acme", kind: .tokenIssued, time: F.t0, detail: "first"),
+            AuditEvent(tenantID: "umbrella", kind: .tokenIssued, time: F.t0),
+            AuditEvent(tenantID: "acme", kind: .tokenIssued, time: F.t0, detail: "second"),
+        ])
+        #expect(try await store.events(tenantID: "acme", kind: nil, after: 0, limit: 10).map(\.detail) == ["first", "second"])
+        try await store.createTenant(F.tenant("umbrella"), adminKeyHash: "hash-umbrella-2", keys: [])
+        #expect(try await store.events(tenantID: "umbrella", kind: nil, after: 0, limit: 10).isEmpty)
+        try await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func signingKeysAreSavedByKidNewestFirst(kind: StoreKind) async throws {
         let store = try await seeded(kind)

@@ -256,7 +256,7 @@ public final class MemoryStore: IdentityStore {
 
     public func appendEvents(_ events: [AuditEvent]) async throws {
         state.withLock { state in
-            for var event in events {
+            for var event in events where state.tenants[event.tenantID] != nil {
                 event.id = state.nextEventID
                 state.nextEventID += 1
                 state.events.append(event)

@@ -47,8 +47,11 @@ extension PostgresStore {
     public func deleteTenant(id: String) async throws -> Bool {
         let logger = self.logger
         return try await inTenant(id) { db in
-            // Rows under the tenant go by ON DELETE CASCADE.
-            try await db.changed("DELETE FROM tenants WHERE id = \(id) RETURNING id", logger: logger)
+            // Rows under the tenant go by ON DELETE CASCADE; its events (no foreign key, see `appendEvents`) after
+            // the tenant's row, whose lock first waits for any batch still writing to it.
+            let deleted = try await db.changed("DELETE FROM tenants WHERE id = \(id) RETURNING id", logger: logger)
+            try await db.query("DELETE FROM events WHERE tenant_id = \(id)", logger: logger)
+            return deleted
         }
     }
 
@@ -185,20 +188,26 @@ extension PostgresStore {
 
     // MARK: events
 
-    /// One statement per tenant: the events travel as one JSON array, unpacked by `jsonb_array_elements`.
+    /// One statement for the whole batch, so that a retried batch is never half written twice: the events travel
+    /// as one JSON array, unpacked by `jsonb_array_elements`, in the order given. Events of a tenant that no
+    /// longer exists are dropped (the deletion would have dropped them). Instead of a foreign key checked per
+    /// row (half the cost of the insert, measured), the statement locks each of its tenants' rows once
+    /// (`FOR KEY SHARE`): a deletion waits for it, then deletes what it wrote (see `deleteTenant`).
     public func appendEvents(_ events: [AuditEvent]) async throws {
+        guard !events.isEmpty else { return }
         let logger = self.logger
-        for (tenantID, batch) in Dictionary(grouping: events, by: \.tenantID).sorted(by: { $0.key < $1.key }) {
-            let json = try AuditEvent.batchJSON(batch)
-            try await inTenant(tenantID) { db in
-                try await db.query("""
-                    INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
-                    SELECT e ->> 'tenant_id', e ->> 'kind', to_timestamp((e ->> 'time_ms')::bigint / 1000.0), e ->> 'user_id',
-                      e ->> 'client_id', e ->> 'session_id', e ->> 'token_hash_prefix', e ->> 'ip', e ->> 'user_agent', e ->> 'detail'
-                    FROM jsonb_array_elements(\(json)::jsonb) WITH ORDINALITY AS a(e, n)
-                    ORDER BY n
-                    """, logger: logger)
-            }
+        let json = try AuditEvent.batchJSON(events)
+        let tenants = Array(Set(events.map(\.tenantID)))
+        // Across tenants, like the purge: the events name their tenants themselves.
+        try await inTenant("*") { db in
+            try await db.query("""
+                WITH live AS (SELECT id FROM tenants WHERE id = ANY(\(tenants)) FOR KEY SHARE)
+                INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
+                SELECT live.id, e ->> 'kind', to_timestamp((e ->> 'time_ms')::bigint / 1000.0), e ->> 'user_id',
+                  e ->> 'client_id', e ->> 'session_id', e ->> 'token_hash_prefix', e ->> 'ip', e ->> 'user_agent', e ->> 'detail'
+                FROM jsonb_array_elements(\(json)::jsonb) WITH ORDINALITY AS a(e, n) JOIN live ON live.id = e ->> 'tenant_id'
+                ORDER BY n
+                """, logger: logger)
         }
     }
 

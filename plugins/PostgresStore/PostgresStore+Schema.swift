@@ -199,6 +199,12 @@ enum PostgresSchema {
             END $$
             """,
         ],
+        // Version 6: no foreign key from events to tenants. Checked per row, it was half the cost of writing
+        // an audit batch (10 µs per row against 5, measured with 1,000-row batches); the batch now locks its
+        // tenants' rows once, and `deleteTenant` deletes the events itself.
+        [
+            "ALTER TABLE events DROP CONSTRAINT events_tenant_id_fkey",
+        ],
     ]
 
     /// The SQLSTATE `identity_apply_refresh` raises when its compare-and-set finds the token changed.

@@ -162,7 +162,9 @@ extension SQLiteStore {
 
     // MARK: events
 
-    /// One statement per batch: the events travel as one JSON array, unpacked by `json_each`.
+    /// One statement per batch: the events travel as one JSON array, unpacked by `json_each`. Events of a tenant
+    /// that no longer exists are dropped (the deletion would have dropped them; writes are serialised, so none
+    /// lands between a deletion's statements).
     public func appendEvents(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
         let json = try AuditEvent.batchJSON(events)
@@ -172,7 +174,7 @@ extension SQLiteStore {
             SELECT value ->> 'tenant_id', value ->> 'kind', CAST(value ->> 'time_ms' AS INTEGER), value ->> 'user_id',
               value ->> 'client_id', value ->> 'session_id', value ->> 'token_hash_prefix', value ->> 'ip', value ->> 'user_agent',
               value ->> 'detail'
-            FROM json_each(?) ORDER BY key
+            FROM json_each(?) WHERE value ->> 'tenant_id' IN (SELECT id FROM tenants) ORDER BY key
             """, [.text(json)])
     }
 
