@@ -60,7 +60,8 @@ struct Serve: AsyncParsableCommand {
         services += [.init(service: purger), .init(service: auditFlusher), .init(service: app)]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        await runtime.audit.flush()
+        // The store may be backing off after an error just now: retry for a while rather than lose the events.
+        await runtime.audit.drain(timeout: .seconds(10))
         await cache?.close()
         try await store.close()
         logger.info("identityd stopped")

@@ -35,3 +35,100 @@ private final class SlowEventStore: EventStore {
         #expect(writes.dropLast().allSatisfy { $0 >= 50 }, "batches: \(writes)")
     }
 }
+
+/// An event store whose writes fail while `failing` is set and wait while `held` is set.
+final class ControlledEventStore: EventStore {
+    let failing = Mutex(false)
+    let held = Mutex(false)
+    let written = Mutex<[AuditEvent]>([])
+    let attempts = Mutex(0)
+
+    func appendEvents(_ events: [AuditEvent]) async throws {
+        attempts.withLock { $0 += 1 }
+        while held.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        if failing.withLock({ $0 }) { throw StoreError.unavailable("test: down") }
+        written.withLock { $0 += events }
+    }
+
+    func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent] { [] }
+}
+
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
+}
+
+extension AuditLogTests {
+    static func event(_ n: Int) -> AuditEvent { AuditEvent(tenantID: "acme", kind: .tokenIssued, time: Date(), clientID: "c\(n)") }
+
+    static func log(_ store: ControlledEventStore, capacity: Int, timeout: Duration) -> AuditLog {
+        AuditLog(store: store, logger: LogSink(Logger(label: "test")), flushThreshold: 10, capacity: capacity, admissionTimeout: timeout)
+    }
+
+    /// A full queue holds requests back while the writer is stuck, and lets them in once it has made room;
+    /// nothing is dropped.
+    @Test func aFullQueueHoldsRequestsUntilTheWriterMakesRoom() async throws {
+        let store = ControlledEventStore()
+        store.held.withLock { $0 = true }
+        let log = Self.log(store, capacity: 50, timeout: .seconds(30))
+        try await log.admit()
+        for n in 0..<60 { log.record(Self.event(n)) }
+        let admitted = Counter()
+        let requests = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<5 { group.addTask { try await log.admit(); admitted.add() } }
+                try await group.waitForAll()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(admitted.value == 0)
+        #expect(log.queued == 60)
+        store.held.withLock { $0 = false }
+        try await requests.value
+        #expect(admitted.value == 5)
+        await log.flush()
+        #expect(store.written.withLock { $0.map(\.clientID) } == (0..<60).map { "c\($0)" })
+    }
+
+    /// While the store fails, a full queue answers requests with 503 after the admission timeout, keeps every
+    /// event, retries only when asked (not at every new event), and writes them all once the store is back.
+    @Test func aFullQueueThatCannotBeWrittenRefusesRequestsAndKeepsItsEvents() async throws {
+        let store = ControlledEventStore()
+        store.failing.withLock { $0 = true }
+        let log = Self.log(store, capacity: 20, timeout: .milliseconds(100))
+        for n in 0..<20 { log.record(Self.event(n)) }
+        await log.flush()
+        try await Task.sleep(for: .milliseconds(50))  // the flush the tenth event queued has run too
+        let attempts = store.attempts.withLock { $0 }
+        for n in 20..<40 { log.record(Self.event(n)) }
+        let start = ContinuousClock.now
+        await #expect(throws: OAuthError.temporarilyUnavailable) { try await log.admit() }
+        #expect(ContinuousClock.now - start >= .milliseconds(100))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(store.attempts.withLock { $0 } == attempts, "events recorded while failing started writes of their own")
+        #expect(log.queued == 40)
+        store.failing.withLock { $0 = false }
+        await log.flush()
+        #expect(log.queued == 0)
+        #expect(store.written.withLock { $0.map(\.clientID) } == (0..<40).map { "c\($0)" })
+        try await log.admit()
+    }
+
+    /// On shutdown the queue is retried through a store's failures until it is written, within the timeout;
+    /// past it, what is left is counted (and logged) as lost.
+    @Test func drainRetriesAFailingStoreWithinItsTimeout() async throws {
+        let store = ControlledEventStore()
+        store.failing.withLock { $0 = true }
+        let log = Self.log(store, capacity: 100, timeout: .seconds(1))
+        for n in 0..<30 { log.record(Self.event(n)) }
+        #expect(await log.drain(timeout: .milliseconds(300)) == 30)
+        Task {
+            try await Task.sleep(for: .milliseconds(300))
+            store.failing.withLock { $0 = false }
+        }
+        #expect(await log.drain(timeout: .seconds(10)) == 0)
+        #expect(store.written.withLock { $0.count } == 30)
+        #expect(store.attempts.withLock { $0 } > 2)
+    }
+}

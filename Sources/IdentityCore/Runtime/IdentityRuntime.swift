@@ -70,8 +70,10 @@ public struct IdentityRuntime: Sendable {
         }
     }
 
-    /// The context of an active tenant for the token endpoints.
+    /// The context of an active tenant for the token endpoints, once the audit log has room for the events the
+    /// request may record (see `AuditLog.admit()`).
     func activeTenant(_ tenantID: String) async throws -> TenantContext {
+        try await audit.admit()
         guard let context = try await directory.context(for: tenantID) else {
             throw OAuthError.invalidClient(reason: "unknown_tenant")
         }
