@@ -4,8 +4,8 @@
 ///
 /// Every tenant-scoped table has row-level security, forced on the owner too, keyed by the transaction's
 /// `app.tenant_id` setting: a query that did not set it sees and changes nothing. `'*'` is the setting of the
-/// few operations that span tenants (list tenants, warm the revocation cache, purge). The role identityd
-/// connects as must not be a superuser or have BYPASSRLS, or this wall does not stand.
+/// few operations that span tenants (list tenants, warm the revocation cache, purge, write audit batches). The
+/// role identityd connects as must not be a superuser or have BYPASSRLS, or this wall does not stand.
 enum PostgresSchema {
     static let tenantTables = ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events"]
 
