@@ -8,7 +8,7 @@ import Testing
 private final class SlowEventStore: EventStore {
     let writes = Mutex<[Int]>([])
 
-    func appendEvents(_ events: [AuditEvent]) async throws {
+    func appendEvents(_ events: [AuditEvent], batch: String) async throws {
         try await Task.sleep(for: .milliseconds(20))
         writes.withLock { $0.append(events.count) }
     }
@@ -36,18 +36,24 @@ private final class SlowEventStore: EventStore {
     }
 }
 
-/// An event store whose writes fail while `failing` is set and wait while `held` is set.
+/// An event store whose writes fail while `failing` is set (after committing them when `commitBeforeFailing`,
+/// as a write that missed its deadline can) and wait while `held` is set. Like PostgreSQL, it writes a batch
+/// name once.
 final class ControlledEventStore: EventStore {
     let failing = Mutex(false)
+    let commitBeforeFailing = Mutex(false)
     let held = Mutex(false)
     let written = Mutex<[AuditEvent]>([])
+    let names = Mutex<Set<String>>([])
     let attempts = Mutex(0)
 
-    func appendEvents(_ events: [AuditEvent]) async throws {
+    func appendEvents(_ events: [AuditEvent], batch: String) async throws {
         attempts.withLock { $0 += 1 }
         while held.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-        if failing.withLock({ $0 }) { throw StoreError.unavailable("test: down") }
-        written.withLock { $0 += events }
+        let failing = failing.withLock { $0 }
+        if failing && !commitBeforeFailing.withLock({ $0 }) { throw StoreError.unavailable("test: down") }
+        if names.withLock({ $0.insert(batch).inserted }) { written.withLock { $0 += events } }
+        if failing { throw StoreError.unavailable("test: no answer in time") }
     }
 
     func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent] { [] }
@@ -130,5 +136,22 @@ extension AuditLogTests {
         #expect(await log.drain(timeout: .seconds(10)) == 0)
         #expect(store.written.withLock { $0.count } == 30)
         #expect(store.attempts.withLock { $0 } > 2)
+    }
+
+    /// A chunk whose write failed after the store had committed it is written again under the same name, so
+    /// it is stored once, and before the events queued after it.
+    @Test func aChunkRetriedAfterAnUnconfirmedWriteIsStoredOnce() async throws {
+        let store = ControlledEventStore()
+        store.failing.withLock { $0 = true }
+        store.commitBeforeFailing.withLock { $0 = true }
+        let log = Self.log(store, capacity: 100, timeout: .seconds(1))
+        for n in 0..<5 { log.record(Self.event(n)) }
+        await log.flush()
+        #expect(log.queued == 5)
+        for n in 5..<8 { log.record(Self.event(n)) }
+        store.failing.withLock { $0 = false }
+        await log.flush()
+        #expect(log.queued == 0)
+        #expect(store.written.withLock { $0.map(\.clientID) } == (0..<8).map { "c\($0)" })
     }
 }

@@ -71,6 +71,24 @@ import Testing
         try await store.close()
     }
 
+    /// PostgreSQL writes a batch name once: a retry of a write that missed its deadline but committed stores
+    /// nothing more. The purge forgets names after a day. (SQLite's and memory's writes never end unconfirmed.)
+    @Test(.enabled(if: StoreKind.allCases.contains(.postgres)))
+    func aBatchRetriedUnderItsNameIsStoredOnce() async throws {
+        let store = try await seeded(.postgres)
+        let batch = [AuditEvent(tenantID: "acme", kind: .tokenIssued, time: F.t0, detail: "a"),
+                     AuditEvent(tenantID: "umbrella", kind: .tokenIssued, time: F.t0, detail: "b")]
+        try await store.appendEvents(batch, batch: "chunk-1")
+        try await store.appendEvents(batch, batch: "chunk-1")
+        try await store.appendEvents([AuditEvent(tenantID: "acme", kind: .tokenIssued, time: F.t0, detail: "c")], batch: "chunk-2")
+        #expect(try await store.events(tenantID: "acme", kind: nil, after: 0, limit: 10).map(\.detail) == ["a", "c"])
+        #expect(try await store.events(tenantID: "umbrella", kind: nil, after: 0, limit: 10).count == 1)
+        #expect(try await store.purgeExpired(now: Date().addingTimeInterval(2 * 86_400), batch: 100) >= 2)
+        try await store.appendEvents(batch, batch: "chunk-1")
+        #expect(try await store.events(tenantID: "acme", kind: nil, after: 0, limit: 10).count == 3)
+        try await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func signingKeysAreSavedByKidNewestFirst(kind: StoreKind) async throws {
         let store = try await seeded(kind)

@@ -254,7 +254,7 @@ public final class MemoryStore: IdentityStore {
 
     // MARK: events
 
-    public func appendEvents(_ events: [AuditEvent]) async throws {
+    public func appendEvents(_ events: [AuditEvent], batch: String) async throws {
         state.withLock { state in
             for var event in events where state.tenants[event.tenantID] != nil {
                 event.id = state.nextEventID

@@ -193,7 +193,10 @@ extension PostgresStore {
     /// longer exists are dropped (the deletion would have dropped them). Instead of a foreign key checked per
     /// row (half the cost of the insert, measured), the statement locks each of its tenants' rows once
     /// (`FOR KEY SHARE`): a deletion waits for it, then deletes what it wrote (see `deleteTenant`).
-    public func appendEvents(_ events: [AuditEvent]) async throws {
+    ///
+    /// `batch` goes into `event_batches` in the same statement: a retry of a write that missed its deadline but
+    /// committed afterwards finds it there and writes nothing (the purge forgets names after a day).
+    public func appendEvents(_ events: [AuditEvent], batch: String) async throws {
         guard !events.isEmpty else { return }
         let logger = self.logger
         let json = try AuditEvent.batchJSON(events)
@@ -201,11 +204,12 @@ extension PostgresStore {
         // Across tenants, like the purge: the events name their tenants themselves.
         try await inTenant("*") { db in
             try await db.query("""
-                WITH live AS (SELECT id FROM tenants WHERE id = ANY(\(tenants)) FOR KEY SHARE)
+                WITH first AS (INSERT INTO event_batches (id) VALUES (\(batch)) ON CONFLICT DO NOTHING RETURNING id),
+                  live AS (SELECT id FROM tenants WHERE id = ANY(\(tenants)) FOR KEY SHARE)
                 INSERT INTO events (tenant_id, kind, time, user_id, client_id, session_id, token_hash_prefix, ip, user_agent, detail)
                 SELECT live.id, e ->> 'kind', to_timestamp((e ->> 'time_ms')::bigint / 1000.0), e ->> 'user_id',
                   e ->> 'client_id', e ->> 'session_id', e ->> 'token_hash_prefix', e ->> 'ip', e ->> 'user_agent', e ->> 'detail'
-                FROM jsonb_array_elements(\(json)::jsonb) WITH ORDINALITY AS a(e, n) JOIN live ON live.id = e ->> 'tenant_id'
+                FROM first CROSS JOIN jsonb_array_elements(\(json)::jsonb) WITH ORDINALITY AS a(e, n) JOIN live ON live.id = e ->> 'tenant_id'
                 ORDER BY n
                 """, logger: logger)
         }

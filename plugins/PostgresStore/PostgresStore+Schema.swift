@@ -205,6 +205,11 @@ enum PostgresSchema {
         [
             "ALTER TABLE events DROP CONSTRAINT events_tenant_id_fkey",
         ],
+        // Version 7: the names of audit batches written (see `appendEvents`), so that a retried batch is written
+        // once. No tenant data, so no row-level security; the purge deletes names older than a day.
+        [
+            "CREATE TABLE event_batches (id text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())",
+        ],
     ]
 
     /// The SQLSTATE `identity_apply_refresh` raises when its compare-and-set finds the token changed.

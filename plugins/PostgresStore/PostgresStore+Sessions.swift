@@ -161,7 +161,8 @@ extension PostgresStore {
     // MARK: purge
 
     /// Deletes at most `batch` sessions that no token can need any more (revoked or expired, and past their
-    /// last access token's expiry) — their refresh tokens go by cascade — and `batch` expired revocations.
+    /// last access token's expiry) — their refresh tokens go by cascade — `batch` expired revocations and
+    /// `batch` names of audit batches written more than a day ago.
     /// Short transactions that skip rows other transactions hold, so a purge never waits on or blocks traffic.
     public func purgeExpired(now: Date, batch: Int) async throws -> Int {
         let logger = self.logger
@@ -181,9 +182,14 @@ extension PostgresStore {
                 DELETE FROM revocations WHERE ctid IN (SELECT ctid FROM revocations WHERE expires_at <= \(now) LIMIT \(batch) FOR UPDATE SKIP LOCKED)
                 RETURNING kind
                 """, logger: logger)
+            let batches = try await db.rows("""
+                DELETE FROM event_batches WHERE ctid IN (SELECT ctid FROM event_batches WHERE written_at <= \(now.addingTimeInterval(-86_400))
+                  LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """, logger: logger)
             let sessions = try tokens.first?.cells["sessions"].decode(Int.self) ?? 0
             let cascaded = try tokens.first?.cells["tokens"].decode(Int.self) ?? 0
-            return sessions + cascaded + revocations.count
+            return sessions + cascaded + revocations.count + batches.count
         }
     }
 }

@@ -164,8 +164,8 @@ extension SQLiteStore {
 
     /// One statement per batch: the events travel as one JSON array, unpacked by `json_each`. Events of a tenant
     /// that no longer exists are dropped (the deletion would have dropped them; writes are serialised, so none
-    /// lands between a deletion's statements).
-    public func appendEvents(_ events: [AuditEvent]) async throws {
+    /// lands between a deletion's statements). A write here never ends unconfirmed, so `batch` is not kept.
+    public func appendEvents(_ events: [AuditEvent], batch: String) async throws {
         guard !events.isEmpty else { return }
         let json = try AuditEvent.batchJSON(events)
         _ = try await write(

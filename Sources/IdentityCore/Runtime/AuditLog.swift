@@ -14,13 +14,16 @@ public final class AuditLog: Sendable {
         var events: [AuditEvent] = []
         /// Events the writer has taken and not yet written (they count against the capacity).
         var writing = 0
+        /// A chunk whose write failed, kept whole under its name for the next flush to write first: the store
+        /// may have committed it after all (a missed deadline), and it writes a name only once.
+        var unconfirmed: (name: String, events: [AuditEvent])?
         var flushQueued = false
         /// Whether the last write failed (its error is logged once, not at every retry).
         var failing = false
         var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
         var nextWaiter = 0
 
-        var count: Int { events.count + writing }
+        var count: Int { events.count + writing + (unconfirmed?.events.count ?? 0) }
     }
 
     private let store: any EventStore
@@ -87,21 +90,31 @@ public final class AuditLog: Sendable {
     /// Writes every queued event; events are never dropped on a store error but kept for the next flush.
     public func flush() async {
         await writer.run {
-            let batch = self.queue.withLock { queue in
+            let (retry, batch) = self.queue.withLock { queue in
                 let batch = queue.events
                 queue.events.removeAll(keepingCapacity: true)
                 queue.writing = batch.count
                 queue.flushQueued = false
-                return batch
+                return (queue.unconfirmed, batch)
             }
             // In chunks: one huge batch (after an outage) must not become one statement the store cannot finish.
             var written = 0
             do {
+                if let retry {
+                    try await self.store.appendEvents(retry.events, batch: retry.name)
+                    self.settle { $0.unconfirmed = nil }
+                }
                 while written < batch.count {
                     let end = min(written + Self.chunk, batch.count)
-                    try await self.store.appendEvents(Array(batch[written..<end]))
-                    self.wrote(end - written)
+                    let chunk = Array(batch[written..<end]), name = UUID().uuidString
                     written = end
+                    do {
+                        try await self.store.appendEvents(chunk, batch: name)
+                    } catch {
+                        self.settle { $0.unconfirmed = (name, chunk) }
+                        throw error
+                    }
+                    self.settle { $0.writing -= chunk.count }
                 }
                 if self.queue.withLock({ queue in defer { queue.failing = false }; return queue.failing }) {
                     self.logger.info("audit events are written again")
@@ -114,16 +127,16 @@ public final class AuditLog: Sendable {
                     return !queue.failing
                 }
                 if first {
-                    self.logger.error("audit events could not be written; will retry", ["count": "\(batch.count - written)", "error": "\(error)"])
+                    self.logger.error("audit events could not be written; will retry", ["count": "\(self.queued)", "error": "\(error)"])
                 }
             }
         }
     }
 
-    /// Counts `count` events as written, and lets waiting requests in once there is room.
-    private func wrote(_ count: Int) {
+    /// Applies what the writer has done to the queue, and lets waiting requests in once there is room.
+    private func settle(_ change: (inout Queue) -> Void) {
         let admitted = queue.withLock { queue -> [CheckedContinuation<Void, any Error>] in
-            queue.writing -= count
+            change(&queue)
             guard queue.count < capacity, !queue.waiters.isEmpty else { return [] }
             defer { queue.waiters.removeAll() }
             return Array(queue.waiters.values)

@@ -131,10 +131,19 @@ public protocol RevocationStore: Sendable {
 
 /// The audit log.
 public protocol EventStore: Sendable {
-    /// Appends the events in order; ids are assigned by the store and increase.
-    func appendEvents(_ events: [AuditEvent]) async throws
+    /// Appends the events in order; ids are assigned by the store and increase. `batch` names the write: a
+    /// store whose write can end unconfirmed (a missed deadline, a lost connection, after which it may still
+    /// commit) writes a batch once however often it is retried under the same name.
+    func appendEvents(_ events: [AuditEvent], batch: String) async throws
     /// The tenant's events with id greater than `after`, of `kind` if given, oldest first, at most `limit`.
     func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent]
+}
+
+extension EventStore {
+    /// Appends the events in order, as a batch of their own.
+    public func appendEvents(_ events: [AuditEvent]) async throws {
+        try await appendEvents(events, batch: UUID().uuidString)
+    }
 }
 
 /// Everything identityd persists, on one backend.
@@ -143,7 +152,8 @@ public protocol IdentityStore: TenantStore, KeyStore, ClientStore, UserStore, Se
     func migrate() async throws
     /// Succeeds when the backend answers.
     func ping() async throws
-    /// Deletes expired sessions, refresh tokens and revocations (before `now`), at most `batch` rows each.
+    /// Deletes expired sessions, refresh tokens and revocations (before `now`), and what the store keeps only
+    /// for a while (PostgreSQL: the names of audit batches), at most `batch` rows each.
     /// Returns how many rows went.
     func purgeExpired(now: Date, batch: Int) async throws -> Int
     /// Releases connections and files.
