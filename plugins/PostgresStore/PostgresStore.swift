@@ -98,7 +98,9 @@ public final class PostgresStore: IdentityStore {
         self.loops = loops
         self.logger = logger
         self.settings = settings
-        runner = Task { await client.run() }
+        // Immediate: `run()` marks the client running before its first suspension, so the first lease (the
+        // migration, right after) does not log that `run()` has not been called yet.
+        runner = Task.immediate { await client.run() }
         let keepingAlive = KeepAliveRound()
         watchdog = Task { [deadlines] in
             var tick = 0
