@@ -20,8 +20,8 @@ struct Serve: AsyncParsableCommand {
         let logger = Bootstrap.logger(configuration)
         // Async code runs on the event loops themselves: no hop between them and Swift's global pool per request
         // (decision 26). Nothing blocking runs in tasks: scrypt has its own queues, SQLite writes their own
-        // thread, hiredis its thread pool, PostgreSQL's connections their own event loops; SQLite point reads
-        // take microseconds.
+        // thread, the Redis bus's blocking subscriber its own thread (other Redis calls are NIO channels,
+        // decision 31), PostgreSQL's connections their own event loops; SQLite point reads take microseconds.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let adminToken = try Bootstrap.adminToken(configuration, logger: logger)
         let store = try await Bootstrap.openStore(configuration, logger: logger)
