@@ -47,9 +47,11 @@ extension PostgresStore {
     public func deleteTenant(id: String) async throws -> Bool {
         let logger = self.logger
         return try await inTenant(id) { db in
-            // Rows under the tenant go by ON DELETE CASCADE; its events (no foreign key, see `appendEvents`) after
-            // the tenant's row, whose lock first waits for any batch still writing to it.
+            // Rows under the tenant go by ON DELETE CASCADE. Its events (no foreign key, see `appendEvents`) and
+            // refresh tokens (none, see migration 9) after the tenant's row: its lock first waits for any audit
+            // batch still writing to it, and the cascade to its sessions for any rotation still inserting a token.
             let deleted = try await db.changed("DELETE FROM tenants WHERE id = \(id) RETURNING id", logger: logger)
+            try await db.query("DELETE FROM refresh_tokens WHERE tenant_id = \(id)", logger: logger)
             try await db.query("DELETE FROM events WHERE tenant_id = \(id)", logger: logger)
             return deleted
         }

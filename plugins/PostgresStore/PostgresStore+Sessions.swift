@@ -161,7 +161,7 @@ extension PostgresStore {
     // MARK: purge
 
     /// Deletes at most `batch` sessions that no token can need any more (revoked or expired, and past their
-    /// last access token's expiry) — their refresh tokens go by cascade — `batch` expired revocations and
+    /// last access token's expiry) and their refresh tokens (no foreign key; see migration 9), `batch` expired revocations and
     /// `batch` names of audit batches written more than a day ago.
     /// Short transactions that skip rows other transactions hold, so a purge never waits on or blocks traffic.
     public func purgeExpired(now: Date, batch: Int) async throws -> Int {
@@ -174,9 +174,10 @@ extension PostgresStore {
                   LIMIT \(batch) FOR UPDATE SKIP LOCKED
                 ), gone AS (
                   DELETE FROM sessions s USING doomed d WHERE s.tenant_id = d.tenant_id AND s.id = d.id RETURNING s.tenant_id, s.id
+                ), dropped AS (
+                  DELETE FROM refresh_tokens r USING gone g WHERE r.session_id = g.id AND r.tenant_id = g.tenant_id RETURNING 1
                 )
-                SELECT (SELECT count(*) FROM gone) AS sessions,
-                  (SELECT count(*) FROM refresh_tokens r JOIN gone g ON r.tenant_id = g.tenant_id AND r.session_id = g.id) AS tokens
+                SELECT (SELECT count(*) FROM gone) AS sessions, (SELECT count(*) FROM dropped) AS tokens
                 """, logger: logger)
             let revocations = try await db.rows("""
                 DELETE FROM revocations WHERE ctid IN (SELECT ctid FROM revocations WHERE expires_at <= \(now) LIMIT \(batch) FOR UPDATE SKIP LOCKED)
@@ -188,8 +189,8 @@ extension PostgresStore {
                 RETURNING id
                 """, logger: logger)
             let sessions = try tokens.first?.cells["sessions"].decode(Int.self) ?? 0
-            let cascaded = try tokens.first?.cells["tokens"].decode(Int.self) ?? 0
-            return sessions + cascaded + revocations.count + batches.count
+            let dropped = try tokens.first?.cells["tokens"].decode(Int.self) ?? 0
+            return sessions + dropped + revocations.count + batches.count
         }
     }
 }
