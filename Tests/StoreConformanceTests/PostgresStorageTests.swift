@@ -32,11 +32,9 @@ struct PostgresStorageTests {
         }
         try await store.close()
 
-        // Each lookup reads one session, each rotation slides it (1), and the session inserts and rotations
-        // may check it for their token's key (no foreign key since migration 9): at least 40 scans, of one
-        // row each. Reading the
-        // tenant's sessions per scan instead would be thousands. A closed connection's backend reports its
-        // counts as it exits, so wait for them.
+        // Each lookup reads one session and each rotation slides it: 40 scans of one row each (no foreign-key
+        // checks since migration 9). Reading the tenant's sessions per scan would be thousands of rows. A
+        // closed connection's backend reports its counts as it exits, so wait for them.
         let scans = 2 * rotated
         try await TestServers.withPostgres(url) { client in
             var read = 0, scanned = 0

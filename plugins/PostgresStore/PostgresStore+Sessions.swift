@@ -161,8 +161,8 @@ extension PostgresStore {
     // MARK: purge
 
     /// Deletes at most `batch` sessions that no token can need any more (revoked or expired, and past their
-    /// last access token's expiry) and their refresh tokens (no foreign key; see migration 9), `batch` expired revocations and
-    /// `batch` names of audit batches written more than a day ago.
+    /// last access token's expiry) with their refresh tokens (no foreign key cascades; see migration 9),
+    /// `batch` expired revocations and `batch` names of audit batches written more than a day ago.
     /// Short transactions that skip rows other transactions hold, so a purge never waits on or blocks traffic.
     public func purgeExpired(now: Date, batch: Int) async throws -> Int {
         let logger = self.logger
