@@ -105,6 +105,7 @@ let package = Package(
                 "IdentityCore", "MemoryStore", "SQLiteStore", "PostgresStore", "RedisCache",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -12,6 +12,8 @@ struct RedisRequest: Sendable {
 /// Redis's protocol on a NIO channel, with hiredis doing the protocol: its formatter writes the commands, its
 /// reader parses the replies. Requests may follow each other before the first is answered (Redis answers in
 /// order), so the requests of every task on the loop share one connection without waiting for each other.
+/// Requests are written at once but flushed by one task queued on the loop behind them, so the requests that
+/// the loop's tasks make in one turn leave in one system call, and Redis reads and answers them together.
 /// A request unanswered after `timeout` fails every request in flight and closes the connection.
 final class RedisHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
@@ -28,6 +30,8 @@ final class RedisHandler: ChannelDuplexHandler {
     private let reader: UnsafeMutablePointer<redisReader>
     private var inFlight = CircularBuffer<InFlight>()
     private var timer: Scheduled<Void>?
+    /// Whether a flush is queued on the loop for the requests written since the last one.
+    private var flushQueued = false
     private let timeout: TimeAmount
     private let address: String
 
@@ -61,6 +65,15 @@ final class RedisHandler: ChannelDuplexHandler {
         inFlight.append(InFlight(expected: request.commands.count, replies: [], promise: request.promise, deadline: .now() + timeout))
         if timer == nil { arm(context: context, at: inFlight.first!.deadline) }
         context.write(wrapOutboundOut(buffer), promise: promise)
+        if !flushQueued {
+            flushQueued = true
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.flushQueued = false
+                context.flush()
+            }
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -160,7 +173,8 @@ final class RedisChannelConnection: Sendable {
     /// Writes `commands` to the channel's `RedisHandler`; the future has their replies.
     private static func request(_ commands: [[String]], on channel: any Channel) -> EventLoopFuture<[RedisReply]> {
         let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise)).cascadeFailure(to: promise)
+        // Not flushed here: the handler queues one flush for all the requests of the loop's turn.
+        channel.write(RedisRequest(commands: commands, promise: promise)).cascadeFailure(to: promise)
         return promise.futureResult
     }
 
