@@ -38,6 +38,7 @@ let package = Package(
                 "IdentityCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.embedInCode("Resources/openapi.yaml")]
         ),
@@ -95,9 +96,23 @@ let package = Package(
             dependencies: ["IdentityCore"],
             path: "plugins/MemoryStore"
         ),
+        // What the unit test targets share: a clock the test moves by hand.
+        .target(
+            name: "IdentityTestSupport",
+            dependencies: ["IdentityCore"],
+            path: "Tests/IdentityTestSupport"
+        ),
         .testTarget(
             name: "IdentityCoreTests",
-            dependencies: ["IdentityCore", "MemoryStore", .product(name: "JWTKit", package: "jwt-kit")]
+            dependencies: ["IdentityCore", "MemoryStore", "IdentityTestSupport", .product(name: "JWTKit", package: "jwt-kit")]
+        ),
+        // The HTTP layer in process: HummingbirdTesting's router over the memory store and a manual clock.
+        .testTarget(
+            name: "IdentityHTTPTests",
+            dependencies: [
+                "IdentityHTTP", "IdentityCore", "MemoryStore", "IdentityTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "StoreConformanceTests",

@@ -50,8 +50,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await withAdministration(options) { admin in
-                let body: JSONValue? = alg.map { .object(["alg": .string($0)]) }
-                let keys = try await admin.rotateKeys(tenant, body, by: .operator)
+                let keys = try await admin.rotateKeys(tenant, .init(alg: alg), by: .operator)
                 print(String(decoding: try AdminView.encoder().encode(keys), as: UTF8.self))
             }
         }
@@ -90,7 +89,8 @@ func withAdministration(_ options: ConfigurationOptions, _ body: (Administration
     let cache = try Bootstrap.openCache(configuration, logger: logger)
     do {
         let runtime = try Bootstrap.runtime(configuration, store: store, cache: cache, logger: logger)
-        try await body(Administration(runtime: runtime, operatorKey: UUID().uuidString))
+        // The command line acts as the operator itself; no key is accepted for it.
+        try await body(Administration(runtime: runtime, operatorKey: nil))
         await runtime.audit.flush()
     } catch let error as AdminError {
         await cache?.close()

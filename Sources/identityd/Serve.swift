@@ -36,12 +36,11 @@ struct Serve: AsyncParsableCommand {
             try await runtime.revocations.warm(now: runtime.clock.now())
         }
         let administration = Administration(runtime: runtime, operatorKey: adminToken)
+        let settings = IdentityApplication.Settings(host: configuration.host, port: configuration.port,
+                                                    trustForwardedFor: configuration.trustForwardedFor)
         let router = IdentityApplication.router(runtime: runtime, administration: administration,
-                                                readiness: StoreReadiness(store: store, cache: cache), trustForwardedFor: configuration.trustForwardedFor)
-        let app = IdentityApplication.make(
-            router: router,
-            settings: .init(host: configuration.host, port: configuration.port, trustForwardedFor: configuration.trustForwardedFor),
-            logger: logger)
+                                                readiness: StoreReadiness(store: store, cache: cache), settings: settings)
+        let app = IdentityApplication.make(router: router, settings: settings, logger: logger)
         let auditFlusher = PeriodicTask(name: "audit-flush", interval: .milliseconds(200)) { await runtime.audit.flush() }
         let purger = PeriodicTask(name: "purge", interval: .seconds(600)) {
             do {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IdentityCore
+import IdentityHTTP
 import Yams
 
 /// Declarative tenant definitions (`tenants/*.yaml`): the admin API's bodies in YAML, one tenant per file,
@@ -26,10 +27,10 @@ enum TenantFile {
         var tenantBody: [String: JSONValue] = ["id": .string(id), "name": .string(try root.requiredString("name"))]
         if let policy = root.fields["policy"] { tenantBody["policy"] = policy }
         if (try? await admin.tenant(id, by: .operator)) == nil {
-            _ = try await admin.createTenant(.object(tenantBody), by: .operator)
+            _ = try await admin.createTenant(.init(json: .object(tenantBody)), by: .operator)
             log.append("tenant \(id): created")
         } else {
-            _ = try await admin.updateTenant(id, .object(["name": tenantBody["name"]!]), by: .operator)
+            _ = try await admin.updateTenant(id, .init(name: try root.requiredString("name")), by: .operator)
             if let policy = root.fields["policy"] { _ = try await admin.replacePolicy(id, policy, by: .operator) }
             log.append("tenant \(id): updated")
         }
@@ -40,13 +41,13 @@ enum TenantFile {
             var body = client.fields
             let secret = try client.string("secret")
             body["secret"] = nil
-            _ = try await admin.createClient(id, .object(body), presetSecret: secret, by: .operator)
+            _ = try await admin.createClient(id, .init(json: .object(body)), presetSecret: secret, by: .operator)
             log.append("tenant \(id): client \(clientID) created")
         }
         for user in try root.objects("users") ?? [] {
             let username = try user.requiredString("username")
             guard try await admin.runtime.store.user(tenantID: id, username: username) == nil else { continue }
-            _ = try await admin.createUser(id, .object(user.fields), by: .operator)
+            _ = try await admin.createUser(id, .init(json: .object(user.fields)), by: .operator)
             log.append("tenant \(id): user \(username) created")
         }
         return log

@@ -144,4 +144,28 @@ import Testing
         #expect(!server.log.contains("unexpected error"))
         _ = await server.stop()
     }
+
+    /// A refresh with a malformed `resource` is refused before anything is written: with grace 0, the same
+    /// refresh token still refreshes afterwards (before, the rotation was committed first, the successor
+    /// never sent, and the next use of the token was taken for reuse and revoked the family).
+    @Test func aRefreshRefusedForItsResourceRotatesNothing() async throws {
+        let server = try ServerProcess()
+        try await server.waitUntilReady()
+        let w = Walkthrough(server)
+        let key = try await w.createTenant("acme", policy: #"{"refresh_reuse_grace": 0}"#)
+        let web = ("web", try await w.createClient("acme", id: "web", key: key))
+        _ = try await w.createUser("acme", username: "alice", password: "correct horse battery", key: key)
+        let login = try await w.oauth("acme", "token", client: web, [("grant_type", "password"), ("username", "alice"), ("password", "correct horse battery")])
+        let refresh = try #require(login["refresh_token"])
+        for resource in ["/api", "not a uri", "https://api.test/#fragment"] {
+            let refused = try await w.oauth("acme", "token", client: web, [("grant_type", "refresh_token"), ("refresh_token", refresh), ("resource", resource)])
+            #expect(refused.status == 400 && refused["error"] == "invalid_request", "\(resource): \(refused.text)")
+        }
+        let next = try await w.oauth("acme", "token", client: web, [("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        #expect(next.status == 200, "\(next.text)")
+        #expect(try await w.oauth("acme", "introspect", client: web, [("token", next["access_token"] ?? "")]).json["active"] as? Bool == true)
+        let reused = try await w.admin("GET", "/tenants/acme/events?type=refresh_token_reused", key: key).json["items"] as? [Any]
+        #expect(reused?.isEmpty == true)
+        _ = await server.stop()
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import IdentityCore
+import IdentityTestSupport
 import MemoryStore
 import Testing
 
@@ -18,21 +19,20 @@ import Testing
                                       masterKey: Array(repeating: 1, count: 32), publicURL: "http://id.test",
                                       revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 300)
         admin = Administration(runtime: runtime, operatorKey: "operator")
-        _ = try await admin.createTenant(json(#"""
-            {"id": "acme", "name": "Acme", "policy": {"session_idle_ttl": 100, "session_max_ttl": 250, "refresh_reuse_grace": 5,
-             "step_up": [{"scope": "payments", "acr": "mfa", "max_age": 60}]}}
-            """#), by: .operator)
-        secret = try await admin.createClient("acme", json(#"""
-            {"client_id": "web", "name": "Web", "type": "confidential", "grant_types": ["password", "refresh_token"],
-             "scopes": ["openid", "api", "payments"]}
-            """#), by: .operator).clientSecretForTests
-        userID = try await admin.createUser("acme", json(#"{"username": "alice", "password": "correct horse"}"#), by: .operator).idForTests
+        _ = try await admin.createTenant(.init(id: "acme", name: "Acme", policy: json(#"""
+            {"session_idle_ttl": 100, "session_max_ttl": 250, "refresh_reuse_grace": 5,
+             "step_up": [{"scope": "payments", "acr": "mfa", "max_age": 60}]}
+            """#)), by: .operator)
+        secret = try await admin.createClient("acme", .init(clientID: "web", name: "Web", type: "confidential",
+                                                            grantTypes: ["password", "refresh_token"], scopes: ["openid", "api", "payments"]),
+                                              by: .operator).clientSecretForTests
+        userID = try await admin.createUser("acme", .init(username: "alice", password: "correct horse"), by: .operator).idForTests
     }
 
     func json(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
 
     func request(_ parameters: [String: String], tenant: String = "acme") async throws -> TokenResponse {
-        try await runtime.token(tenantID: tenant, request: TokenRequest(
+        try await runtime.tokenEndpoint.respond(tenantID: tenant, request: TokenRequest(
             parameters: parameters, client: ClientCredentials(clientID: "web", secret: secret, method: .basic), origin: .init()))
     }
 
@@ -45,7 +45,7 @@ import Testing
     }
 
     func isActive(_ accessToken: String) async throws -> Bool {
-        try await runtime.introspect(tenantID: "acme", token: accessToken,
+        try await runtime.introspection.introspect(tenantID: "acme", token: accessToken,
                                      client: ClientCredentials(clientID: "web", secret: secret, method: .post), origin: .init()).active
     }
 
@@ -61,13 +61,13 @@ import Testing
         let first = try await login(["scope": "openid api"])
         let second = try await refresh(first.refreshToken)
         #expect(try idTokenUsername(second) == "alice")
-        let before = try await runtime.introspect(tenantID: "acme", token: second.accessToken,
+        let before = try await runtime.introspection.introspect(tenantID: "acme", token: second.accessToken,
                                                   client: ClientCredentials(clientID: "web", secret: secret, method: .post), origin: .init())
         #expect(before.username == "alice")
-        _ = try await admin.updateUser("acme", userID, json(#"{"username": "alicia"}"#), by: .operator)
+        _ = try await admin.updateUser("acme", userID, .init(username: "alicia"), by: .operator)
         let third = try await refresh(second.refreshToken)
         #expect(try idTokenUsername(third) == "alicia")
-        let after = try await runtime.introspect(tenantID: "acme", token: third.accessToken,
+        let after = try await runtime.introspection.introspect(tenantID: "acme", token: third.accessToken,
                                                  client: ClientCredentials(clientID: "web", secret: secret, method: .post), origin: .init())
         #expect(after.username == "alicia")
     }
@@ -110,7 +110,7 @@ import Testing
                                         masterKey: Array(repeating: 1, count: 32), publicURL: "http://id.test",
                                         revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 300)
         func refreshOnOther(_ token: String?) async throws -> TokenResponse {
-            try await other.token(tenantID: "acme", request: TokenRequest(
+            try await other.tokenEndpoint.respond(tenantID: "acme", request: TokenRequest(
                 parameters: ["grant_type": "refresh_token", "refresh_token": token ?? ""],
                 client: ClientCredentials(clientID: "web", secret: secret, method: .basic), origin: .init()))
         }
@@ -122,8 +122,29 @@ import Testing
         await #expect(throws: OAuthError.self) { try await refreshOnOther(third.refreshToken) }
 
         let fourth = try await refresh(try await login().refreshToken)  // remembered here
-        _ = try await admin.updateUser("acme", userID, json(#"{"password": "another horse"}"#), by: .operator)
+        _ = try await admin.updateUser("acme", userID, .init(password: "another horse"), by: .operator)
         await #expect(throws: OAuthError.invalidGrant(reason: "session_revoked")) { try await refresh(fourth.refreshToken) }
+    }
+
+    /// Every parameter of a refresh is validated before the store is written: a refused request rotates
+    /// nothing, so with grace 0 the same token still refreshes afterwards (before, a malformed `resource`
+    /// was checked after the compare-and-set and the family's next refresh was taken for reuse).
+    @Test func aRefusedRefreshRotatesNothing() async throws {
+        _ = try await admin.replacePolicy("acme", json(#"{"refresh_reuse_grace": 0, "session_idle_ttl": 100, "session_max_ttl": 250}"#), by: .operator)
+        let tokens = try await login()
+        let token = try #require(tokens.refreshToken)
+        await #expect(throws: OAuthError.invalidRequest(description: "resource must be an absolute URI without a fragment")) {
+            try await request(["grant_type": "refresh_token", "refresh_token": token, "resource": "/relative"])
+        }
+        await #expect(throws: OAuthError.invalidScope(description: "scope is malformed")) {
+            try await request(["grant_type": "refresh_token", "refresh_token": token, "scope": "bad\\scope"])
+        }
+        await #expect(throws: OAuthError.invalidScope(description: "scope not allowed")) {
+            try await request(["grant_type": "refresh_token", "refresh_token": token, "scope": "never-granted"])
+        }
+        let next = try await refresh(token)
+        #expect(next.refreshToken != token)
+        #expect(try await isActive(next.accessToken))
     }
 
     @Test func aRetryWithinGraceKeepsTheFamilyValid() async throws {
@@ -176,24 +197,24 @@ import Testing
 
     @Test func aPasswordChangeRevokesTheUsersSessions() async throws {
         let tokens = try await login()
-        _ = try await admin.updateUser("acme", userID, json(#"{"password": "another horse"}"#), by: .operator)
+        _ = try await admin.updateUser("acme", userID, .init(password: "another horse"), by: .operator)
         #expect(!(try await isActive(tokens.accessToken)))
         await #expect(throws: OAuthError.self) { try await refresh(tokens.refreshToken) }
     }
 
     @Test func nothingIssuedForOneTenantIsAcceptedByAnother() async throws {
-        _ = try await admin.createTenant(json(#"{"id": "umbrella", "name": "Umbrella"}"#), by: .operator)
+        _ = try await admin.createTenant(.init(id: "umbrella", name: "Umbrella"), by: .operator)
         let tokens = try await login()
         await #expect(throws: OAuthError.invalidClient(reason: "unknown_client")) {
             try await request(["grant_type": "refresh_token", "refresh_token": tokens.refreshToken!], tenant: "umbrella")
         }
-        let other = try await admin.createClient("umbrella", json(#"{"client_id": "web", "name": "W", "type": "confidential", "grant_types": ["refresh_token"]}"#), by: .operator)
+        let other = try await admin.createClient("umbrella", .init(clientID: "web", name: "W", type: "confidential", grantTypes: ["refresh_token"]), by: .operator)
         await #expect(throws: OAuthError.invalidGrant(reason: "unknown_token")) {
-            try await runtime.token(tenantID: "umbrella", request: TokenRequest(
+            try await runtime.tokenEndpoint.respond(tenantID: "umbrella", request: TokenRequest(
                 parameters: ["grant_type": "refresh_token", "refresh_token": tokens.refreshToken!],
                 client: ClientCredentials(clientID: "web", secret: other.clientSecretForTests, method: .post), origin: .init()))
         }
-        let answer = try await runtime.introspect(tenantID: "umbrella", token: tokens.accessToken,
+        let answer = try await runtime.introspection.introspect(tenantID: "umbrella", token: tokens.accessToken,
                                                   client: ClientCredentials(clientID: "web", secret: other.clientSecretForTests, method: .post), origin: .init())
         #expect(!answer.active)
     }
@@ -202,7 +223,7 @@ import Testing
         let before = try await login()
         let keysBefore = try await runtime.store.signingKeys(tenantID: "acme")
         let pending = try #require(keysBefore.first { $0.state == .pending })
-        _ = try await admin.rotateKeys("acme", nil, by: .operator)
+        _ = try await admin.rotateKeys("acme", .init(), by: .operator)
         let after = try await login()
         #expect(JOSEHeader.of(after.accessToken)?.kid == pending.kid)
         #expect(try await isActive(before.accessToken))

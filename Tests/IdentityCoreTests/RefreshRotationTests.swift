@@ -23,21 +23,28 @@ import Testing
         RefreshTokenRecord(tenantID: tenant, lookupKey: "k1", sessionID: "sid_1", clientID: client, state: state, createdAt: start, rotatedAt: rotatedAt)
     }
 
+    /// The decision to issue with `mode` for `token` of `session`, the idle expiry slid to `start + idle`.
+    func issue(_ mode: RefreshRotation.Mode, _ token: RefreshTokenRecord, _ session: Session, idle: TimeInterval) -> RefreshRotation.Decision {
+        let (expected, new): (RefreshTokenRecord.State, RefreshTokenRecord.State) =
+            switch mode { case .rotate: (.active, .rotated); case .graceRetry: (.rotated, .rotated); case .reuseSameToken: (.active, .active) }
+        return .issue(.init(mode: mode, token: token, session: session, expected: expected, new: new, idleExpiresAt: start + idle))
+    }
+
     func decide(_ token: RefreshTokenRecord, _ session: Session, at offset: TimeInterval, client: String = "web",
                 tenant: String = "acme", policy: TenantPolicy? = nil) -> RefreshRotation.Decision {
         RefreshRotation.decide(.init(tenantID: tenant, token: token, session: session, clientID: client, policy: policy ?? self.policy, now: start + offset))
     }
 
     @Test func anActiveTokenRotatesAndSlidesTheIdleWindow() {
-        #expect(decide(token(), session(), at: 50) == .issue(mode: .rotate, idleExpiresAt: start + 150))
+        #expect(decide(token(), session(), at: 50) == issue(.rotate, token(), session(), idle: 150))
     }
 
     @Test func theSlideNeverPassesTheAbsoluteCap() {
-        #expect(decide(token(), session(idle: 980), at: 950) == .issue(mode: .rotate, idleExpiresAt: start + 1000))
+        #expect(decide(token(), session(idle: 980), at: 950) == issue(.rotate, token(), session(idle: 980), idle: 1000))
     }
 
     @Test func aRotatedTokenWithinGraceGetsANewSuccessor() {
-        #expect(decide(token(.rotated, rotatedAt: start + 40), session(), at: 50) == .issue(mode: .graceRetry, idleExpiresAt: start + 150))
+        #expect(decide(token(.rotated, rotatedAt: start + 40), session(), at: 50) == issue(.graceRetry, token(.rotated, rotatedAt: start + 40), session(), idle: 150))
     }
 
     @Test func theGraceWindowIncludesItsLastSecond() {
@@ -58,7 +65,7 @@ import Testing
     @Test func withRotationOffTheSameTokenStaysValidAndOnlyTheSessionSlides() {
         var noRotation = policy
         noRotation.refreshTokenRotation = false
-        #expect(decide(token(), session(), at: 30, policy: noRotation) == .issue(mode: .reuseSameToken, idleExpiresAt: start + 130))
+        #expect(decide(token(), session(), at: 30, policy: noRotation) == issue(.reuseSameToken, token(), session(), idle: 130))
     }
 
     @Test func anIdleExpiredSessionIsRejected() {
@@ -86,9 +93,15 @@ import Testing
         #expect(decide(token(), session(), at: 1, tenant: "other") == .reject(.tenantMismatch))
     }
 
-    @Test func eachModeMapsToItsCompareAndSet() {
-        #expect(RefreshRotation.transition(for: .rotate) == (.active, .rotated))
-        #expect(RefreshRotation.transition(for: .graceRetry) == (.rotated, .rotated))
-        #expect(RefreshRotation.transition(for: .reuseSameToken) == (.active, .active))
+    @Test func eachModeCarriesItsCompareAndSet() throws {
+        func cas(_ decision: RefreshRotation.Decision) -> (RefreshTokenRecord.State, RefreshTokenRecord.State)? {
+            guard case .issue(let issue) = decision else { return nil }
+            return (issue.expected, issue.new)
+        }
+        var noRotation = policy
+        noRotation.refreshTokenRotation = false
+        #expect(try #require(cas(decide(token(), session(), at: 1))) == (.active, .rotated))
+        #expect(try #require(cas(decide(token(.rotated, rotatedAt: start), session(), at: 1))) == (.rotated, .rotated))
+        #expect(try #require(cas(decide(token(), session(), at: 1, policy: noRotation))) == (.active, .active))
     }
 }

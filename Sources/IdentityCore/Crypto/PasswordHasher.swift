@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Memory-hard hashing of passwords and client secrets: scrypt, stored as a PHC-style string
 /// `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` so that parameters can change without invalidating old hashes.
@@ -31,7 +32,7 @@ public final class PasswordHasher: Sendable {
     public let parameters: Parameters
     private let random: any RandomSource
     private let queues: [DispatchQueue]
-    private let next = AtomicCounter()
+    private let next = Atomic(0)
 
     public init(parameters: Parameters = .init(), random: any RandomSource, lanes: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.parameters = parameters
@@ -57,7 +58,7 @@ public final class PasswordHasher: Sendable {
     }
 
     private func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let queue = queues[next.increment() % queues.count]
+        let queue = queues[(next.add(1, ordering: .relaxed).newValue & Int.max) % queues.count]
         return try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }
@@ -89,27 +90,5 @@ public final class PasswordHasher: Sendable {
         var text = String(text)
         while text.count % 4 != 0 { text += "=" }
         return Data(base64Encoded: text).map { [UInt8]($0) }
-    }
-}
-
-/// Comparison that takes the same time wherever the inputs differ.
-public enum ConstantTime {
-    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
-    }
-}
-
-/// A thread-safe counter.
-final class AtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value &+= 1
-        return value & Int.max
     }
 }

@@ -57,47 +57,9 @@ public struct Session: Sendable, Equatable {
     }
 }
 
-/// One refresh token of a session's chain, as stored: never the token itself.
-public struct RefreshTokenRecord: Sendable, Equatable {
-    public enum State: String, Sendable, Codable { case active, rotated, revoked }
-
-    public var tenantID: String
-    /// How the store finds it: the SHA-256 (hex) of an opaque token, or the `jti` of a JWT one.
-    public var lookupKey: String
-    public var sessionID: String
-    public var clientID: String
-    public var state: State
-    public var createdAt: Date
-    public var rotatedAt: Date?
-    /// The lookup key of the token this one succeeded, nil for the first of a family.
-    public var parentKey: String?
-
-    public init(tenantID: String, lookupKey: String, sessionID: String, clientID: String, state: State = .active,
-                createdAt: Date, rotatedAt: Date? = nil, parentKey: String? = nil) {
-        self.tenantID = tenantID
-        self.lookupKey = lookupKey
-        self.sessionID = sessionID
-        self.clientID = clientID
-        self.state = state
-        self.createdAt = createdAt
-        self.rotatedAt = rotatedAt
-        self.parentKey = parentKey
-    }
-}
-
-/// A revoked session id or access-token id, kept until the last token it covers has expired.
-public struct Revocation: Sendable, Equatable, Hashable, Codable {
-    public enum Kind: String, Sendable, Codable { case session = "sid", token = "jti" }
-
-    public var tenantID: String
-    public var kind: Kind
-    public var value: String
-    public var expiresAt: Date
-
-    public init(tenantID: String, kind: Kind, value: String, expiresAt: Date) {
-        self.tenantID = tenantID
-        self.kind = kind
-        self.value = value
-        self.expiresAt = expiresAt
+extension Session {
+    /// The revocation-list entry for this session: its sid, until its last access token expires.
+    public var revocation: Revocation {
+        Revocation(tenantID: tenantID, kind: .session, value: id, expiresAt: accessExpiresAt)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 /// The refresh-token state machine of DESIGN.md "Rotation, reuse, sliding sessions", kept apart from the
 /// I/O that feeds it: a `RefreshRotation.Input` (what the store said, who asks, the policy, the time) goes in,
 /// a `RefreshRotation.Decision` comes out for the caller to execute. It reads no store and no clock.
+/// `RefreshAttempt` runs it over a whole request: reads, the compare-and-set's outcome, retries.
 public enum RefreshRotation {
     /// Everything the decision depends on.
     public struct Input: Sendable {
@@ -33,6 +34,15 @@ public enum RefreshRotation {
         case graceRetry
         /// Rotation is off: the token stays active and is handed back; only the session slides.
         case reuseSameToken
+
+        /// The word the audit log and the metrics use for it.
+        public var outcome: String {
+            switch self {
+            case .rotate: "rotated"
+            case .graceRetry: "grace_retry"
+            case .reuseSameToken: "not_rotated"
+            }
+        }
     }
 
     /// Why a refresh is refused without touching the family (step 5).
@@ -45,10 +55,35 @@ public enum RefreshRotation {
         case absoluteExpired = "absolute_expired"
     }
 
+    /// What an accepted refresh writes, in one compare-and-set: the presented token must be in `expected`
+    /// and is left in `new`; the session's idle expiry slides to `idleExpiresAt`; a successor is issued
+    /// unless the mode is `reuseSameToken`.
+    public struct Issue: Sendable, Equatable {
+        public var mode: Mode
+        /// The presented token as read, and its session.
+        public var token: RefreshTokenRecord
+        public var session: Session
+        public var expected: RefreshTokenRecord.State
+        public var new: RefreshTokenRecord.State
+        public var idleExpiresAt: Date
+        /// Whether a successor is issued (every mode but `reuseSameToken`).
+        public var issuesSuccessor: Bool { mode != .reuseSameToken }
+
+        public init(mode: Mode, token: RefreshTokenRecord, session: Session, expected: RefreshTokenRecord.State, new: RefreshTokenRecord.State,
+                    idleExpiresAt: Date) {
+            self.mode = mode
+            self.token = token
+            self.session = session
+            self.expected = expected
+            self.new = new
+            self.idleExpiresAt = idleExpiresAt
+        }
+    }
+
     /// What to do.
     public enum Decision: Sendable, Equatable {
-        /// Issue tokens: apply `write`-shaped changes for `mode`, sliding the idle expiry to `idleExpiresAt`.
-        case issue(mode: Mode, idleExpiresAt: Date)
+        /// Issue tokens, after the store has applied `Issue`'s compare-and-set.
+        case issue(Issue)
         /// Step 4: reuse past the grace window: revoke the whole session, record `refresh_token_reused`, refuse.
         case revokeFamily
         /// Step 5: refuse with `invalid_grant`; nothing changes.
@@ -67,15 +102,19 @@ public enum RefreshRotation {
         guard now < session.idleExpiresAt else { return .reject(.idleExpired) }
 
         let slid = min(now.addingTimeInterval(TimeInterval(input.policy.sessionIdleTTL)), session.absoluteExpiresAt)
+        func issue(_ mode: Mode) -> Decision {
+            let (expected, new) = transition(for: mode)
+            return .issue(Issue(mode: mode, token: token, session: session, expected: expected, new: new, idleExpiresAt: slid))
+        }
         switch token.state {
         case .revoked:
             return .reject(.tokenRevoked)
         case .active:
-            return .issue(mode: input.policy.refreshTokenRotation ? .rotate : .reuseSameToken, idleExpiresAt: slid)
+            return issue(input.policy.refreshTokenRotation ? .rotate : .reuseSameToken)
         case .rotated:
             let grace = TimeInterval(input.policy.refreshReuseGrace)
             if grace > 0, let rotatedAt = token.rotatedAt, now.timeIntervalSince(rotatedAt) <= grace {
-                return .issue(mode: .graceRetry, idleExpiresAt: slid)
+                return issue(.graceRetry)
             }
             return .revokeFamily
         }
@@ -83,7 +122,7 @@ public enum RefreshRotation {
 
     /// The compare-and-set a store must apply for `mode`: which state the presented token must be in, and
     /// which it is left in.
-    public static func transition(for mode: Mode) -> (expected: RefreshTokenRecord.State, new: RefreshTokenRecord.State) {
+    static func transition(for mode: Mode) -> (expected: RefreshTokenRecord.State, new: RefreshTokenRecord.State) {
         switch mode {
         case .rotate: (.active, .rotated)
         case .graceRetry: (.rotated, .rotated)

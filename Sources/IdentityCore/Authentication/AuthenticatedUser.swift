@@ -1,0 +1,15 @@
+import Foundation
+
+/// A user who has just proved who they are, and how strongly: what a session is started from.
+public struct AuthenticatedUser: Sendable, Equatable {
+    public var user: User
+    public var level: AuthenticationLevel
+    /// When the authentication happened: the session's `auth_time`.
+    public var authTime: Date
+
+    public init(user: User, level: AuthenticationLevel, authTime: Date) {
+        self.user = user
+        self.level = level
+        self.authTime = authTime
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The composition root: every piece of the core, assembled once at start-up by the executable (or a test)
+/// from the injected parts — store, clock, randomness, hasher, caches — and handed to the HTTP layer. Each
+/// piece holds only the capabilities it uses (fosite's `compose`); this type holds the pieces.
+public struct IdentityRuntime: Sendable {
+    public let store: any IdentityStore
+    public let clock: any IdentityClock
+    public let random: any RandomSource
+    public let hasher: PasswordHasher
+    public let box: SecretBox
+    public let keys: SigningKeyFactory
+    public let directory: TenantDirectory
+    public let revocations: RevocationList
+    public let audit: AuditLog
+    public let bus: any InvalidationBus
+    public let log: LogSink
+
+    public let tokens: TokenIssuer
+    public let verifier: AccessTokenVerifier
+    public let clients: ClientAuthenticator
+    public let users: UserAuthenticator
+    public let sessions: SessionStarter
+    public let revoker: SessionRevoker
+    public let gate: ClientGate
+    public let tokenEndpoint: TokenEndpoint
+    public let introspection: IntrospectionEndpoint
+    public let revocation: RevocationEndpoint
+    public let logout: LogoutEndpoint
+    public let userInfo: UserInfoEndpoint
+
+    public init(store: any IdentityStore, clock: any IdentityClock, random: any RandomSource, hasher: PasswordHasher, masterKey: [UInt8],
+                publicURL: String, revocationCache: any RevocationCache, bus: any InvalidationBus = LocalInvalidationBus(),
+                limits: any RateLimitCounters = InProcessRateLimitCounters(), log: LogSink, tenantCacheTTL: TimeInterval = 30) throws {
+        self.store = store
+        self.clock = clock
+        self.random = random
+        self.hasher = hasher
+        self.box = try SecretBox(masterKey: masterKey)
+        self.keys = SigningKeyFactory(box: box, random: random)
+        self.directory = TenantDirectory(store: store, box: box, clock: clock, publicURL: publicURL, ttl: tenantCacheTTL)
+        self.revocations = RevocationList(store: store, cache: revocationCache, bus: bus, logger: log)
+        self.audit = AuditLog(store: store, logger: log, random: random)
+        self.bus = bus
+        self.log = log
+
+        tokens = TokenIssuer(random: random)
+        verifier = AccessTokenVerifier(revocations: revocations, clock: clock)
+        clients = ClientAuthenticator(directory: directory, hasher: hasher, audit: audit, clock: clock)
+        users = UserAuthenticator(store: store, hasher: hasher, box: box, throttle: LoginThrottle(counters: limits), audit: audit, clock: clock)
+        sessions = SessionStarter(store: store, tokens: tokens, audit: audit, random: random, clock: clock)
+        revoker = SessionRevoker(store: store, revocations: revocations, audit: audit, clock: clock)
+        gate = ClientGate(audit: audit, directory: directory, limiter: RequestLimiter(counters: limits), authenticator: clients)
+        let stepUp = StepUpGate(audit: audit, clock: clock)
+        tokenEndpoint = TokenEndpoint(gate: gate, handlers: [
+            PasswordGrant(users: users, sessions: sessions, stepUp: stepUp),
+            ClientCredentialsGrant(tokens: tokens, audit: audit, clock: clock),
+            RefreshTokenGrant(store: store, tokens: tokens, directory: directory, revoker: revoker, stepUp: stepUp, audit: audit, clock: clock),
+            // authorization_code: the browser sign-in's grant goes here.
+        ])
+        introspection = IntrospectionEndpoint(gate: gate, verifier: verifier, store: store, tokens: tokens, directory: directory, clock: clock)
+        revocation = RevocationEndpoint(gate: gate, revocations: revocations, revoker: revoker, store: store, tokens: tokens, audit: audit, clock: clock)
+        logout = LogoutEndpoint(gate: gate, revoker: revoker, store: store, tokens: tokens, clock: clock)
+        userInfo = UserInfoEndpoint(directory: directory, verifier: verifier, users: store)
+    }
+
+    /// Drops cached data of `tenantID` here and on every other node.
+    public func invalidate(tenant tenantID: String?) async {
+        directory.invalidate(tenantID)
+        await bus.publish(.tenant(tenantID))
+    }
+
+    /// Applies an invalidation received from another node.
+    public func apply(_ invalidation: Invalidation) {
+        switch invalidation {
+        case .tenant(let id): directory.invalidate(id)
+        case .revocations(let list): revocations.cache.learn(list)
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import Foundation
+
+/// What a store reports besides "not found" (which is `nil`).
+public enum StoreError: Error, Sendable, Equatable {
+    /// A unique key is already taken (tenant id, username, client id).
+    case conflict(String)
+    /// The backend cannot be reached or failed; nothing was written.
+    case unavailable(String)
+    /// The stored schema is newer than this binary knows.
+    case schemaTooNew(found: Int, known: Int)
+}

@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IdentityCore
+
+/// The per-tenant OAuth 2.0 / OpenID Connect endpoints under `/t/{tenant}`. Thin: parse, call the core,
+/// render; errors are rendered as RFC 6749 JSON by the group's middleware.
+struct TokenRoutes: Sendable {
+    let runtime: IdentityRuntime
+
+    func register(on router: Router<IdentityRequestContext>) {
+        let documents = router.group("t/:tenant")
+            .add(middleware: ErrorRenderingMiddleware<IdentityRequestContext, AdminErrorResponse>())
+        documents.get(".well-known/openid-configuration") { _, context in try await self.discovery(context) }
+        documents.get(".well-known/oauth-authorization-server") { _, context in try await self.discovery(context) }
+        documents.get("jwks") { _, context in try await self.jwks(context) }
+
+        let oauth = router.group("t/:tenant")
+            .add(middleware: ErrorRenderingMiddleware<IdentityRequestContext, OAuthErrorResponse>())
+        oauth.post("oauth/token") { request, context in try await self.token(request, context) }
+        oauth.post("oauth/revoke") { request, context in try await self.revoke(request, context) }
+        oauth.post("oauth/introspect") { request, context in try await self.introspect(request, context) }
+        oauth.post("oauth/logout") { request, context in try await self.logout(request, context) }
+        oauth.get("userinfo") { request, context in try await self.userInfo(request, context) }
+        oauth.post("userinfo") { request, context in try await self.userInfo(request, context) }
+    }
+
+    private func tenantID(_ context: IdentityRequestContext) -> String { context.parameters.get("tenant") ?? "" }
+
+    /// The tenant's context for a public document; 404 for an unknown tenant.
+    private func publicContext(_ context: IdentityRequestContext) async throws -> TenantContext {
+        let id = tenantID(context)
+        guard Tenant.isValidID(id), let tenant = try await runtime.directory.context(for: id) else { throw AdminError.notFound("tenant") }
+        return tenant
+    }
+
+    private func discovery(_ context: IdentityRequestContext) async throws -> Response {
+        let tenant = try await publicContext(context)
+        return try Responses.json(DiscoveryDocument.document(issuer: tenant.issuer, policy: tenant.policy))
+    }
+
+    private func jwks(_ context: IdentityRequestContext) async throws -> Response {
+        let tenant = try await publicContext(context)
+        var response = Responses.body(Array(tenant.keyring.jwksJSON.utf8))
+        response.headers[.contentType] = "application/jwk-set+json"
+        response.headers[.cacheControl] = "public, max-age=60"
+        response.headers[.pragma] = nil
+        return response
+    }
+
+    private func token(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
+        let form = try await FormBody.parameters(of: request)
+        let credentials = try FormBody.clientCredentials(request, form: form)
+        var parameters = form
+        parameters["client_secret"] = nil
+        let tokenRequest = TokenRequest(parameters: parameters, client: credentials, origin: context.origin)
+        let response = try await runtime.tokenEndpoint.respond(tenantID: tenantID(context), request: tokenRequest)
+        return Responses.body(response.json)
+    }
+
+    private func revoke(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
+        let form = try await FormBody.parameters(of: request)
+        try await runtime.revocation.revoke(tenantID: tenantID(context), token: form["token"],
+                                            client: try FormBody.clientCredentials(request, form: form), origin: context.origin)
+        return Responses.empty()
+    }
+
+    private func introspect(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
+        let form = try await FormBody.parameters(of: request)
+        let answer = try await runtime.introspection.introspect(tenantID: tenantID(context), token: form["token"],
+                                                                client: try FormBody.clientCredentials(request, form: form), origin: context.origin)
+        return try Responses.json(answer)
+    }
+
+    private func logout(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
+        let form = try await FormBody.parameters(of: request)
+        try await runtime.logout.logout(tenantID: tenantID(context), refreshToken: form["refresh_token"],
+                                        client: try FormBody.clientCredentials(request, form: form), origin: context.origin)
+        return Responses.empty()
+    }
+
+    private func userInfo(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
+        try Responses.json(try await runtime.userInfo.userInfo(tenantID: tenantID(context), accessToken: request.headers.bearerToken))
+    }
+}
