@@ -39,7 +39,7 @@ bench-smoke:
 
 ## Only the fast in-process tests, while iterating.
 test-unit:
-	$(SWIFT) test --filter 'IdentityCoreTests|StoreConformanceTests'
+	$(SWIFT) test --filter 'IdentityCoreTests|IdentityHTTPTests|StoreConformanceTests|SQLiteStoreTests'
 
 clean:
 	rm -rf .build data

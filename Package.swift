@@ -114,11 +114,35 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // The test servers scripts/with-services.sh starts (PostgreSQL, Redis) and the programs tests spawn.
+        .target(name: "TestServices", path: "Tests/TestServices"),
+        // Every store and cache plugin as the conformance suites run them, with fixtures.
+        .target(
+            name: "StoreTestSupport",
+            dependencies: [
+                "IdentityCore", "MemoryStore", "SQLiteStore", "PostgresStore", "RedisCache", "TestServices",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/StoreTestSupport"
+        ),
+        // One suite over every store (memory, SQLite, PostgreSQL) and every cache (in-process, Redis).
         .testTarget(
             name: "StoreConformanceTests",
+            dependencies: ["IdentityCore", "StoreTestSupport", "TestServices"]
+        ),
+        .testTarget(
+            name: "SQLiteStoreTests",
+            dependencies: ["SQLiteStore"]
+        ),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: ["IdentityCore", "PostgresStore", "StoreTestSupport", "TestServices", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .testTarget(
+            name: "RedisCacheTests",
             dependencies: [
-                "IdentityCore", "MemoryStore", "SQLiteStore", "PostgresStore", "RedisCache",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "IdentityCore", "MemoryStore", "RedisCache", "StoreTestSupport", "TestServices",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
@@ -126,6 +150,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "TestServices",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestServices
 
 /// Nodes sharing one database (and Redis): the first generates the admin token and master key, the others
 /// are given them, as a deployment would.

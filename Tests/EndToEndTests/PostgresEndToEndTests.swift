@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestServices
 
 /// identityd on PostgreSQL: several processes on one database, and the database going away under load.
 extension SharedServerTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
+import TestServices
+import TestServices
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,44 +10,6 @@ import Glibc
 /// The suites that use the shared PostgreSQL and Redis servers, one test at a time: some of them stop and start
 /// those servers.
 @Suite(.serialized) enum SharedServerTests {}
-
-/// The Redis server `scripts/with-services.sh` started, and nginx, which a test starts itself.
-enum TestRedis {
-    static let environment = ProcessInfo.processInfo.environment
-    static let url = environment["IDENTITY_TEST_REDIS_URL"]
-    /// Redis tests run when a server is there, and always in CI (where a missing one fails them).
-    static let enabled = (url != nil && TestPostgres.url != nil) || TestPostgres.isCI
-
-    static func requireURL() throws -> String {
-        guard let url else { throw E2EError("CI=true but IDENTITY_TEST_REDIS_URL is not set: run through scripts/with-services.sh") }
-        return url
-    }
-
-    /// Stops the server (losing every key: it runs without persistence) or starts it again on the same port.
-    static func server(_ action: String) async throws {
-        guard let conf = environment["IDENTITY_TEST_REDIS_CONF"], let port = environment["IDENTITY_TEST_REDIS_PORT"] else {
-            throw E2EError("the Redis server's location is not exported")
-        }
-        try await onThread {
-            if action == "stop" {
-                try TestPostgres.run("/usr/bin/redis-cli", ["-p", port, "shutdown", "nosave"], allowFailure: true)
-            } else {
-                try TestPostgres.run("/usr/bin/redis-server", [conf])
-                for _ in 0..<50 {
-                    if (try? TestPostgres.run("/usr/bin/redis-cli", ["-p", port, "ping"])) == "PONG\n" { return }
-                    Thread.sleep(forTimeInterval: 0.1)
-                }
-                throw E2EError("redis-server did not come back")
-            }
-        }
-    }
-
-    /// `redis-cli` with `arguments` against the test server; its output.
-    static func cli(_ arguments: String...) throws -> String {
-        guard let port = environment["IDENTITY_TEST_REDIS_PORT"] else { throw E2EError("the Redis server's location is not exported") }
-        return try TestPostgres.run("/usr/bin/redis-cli", ["-p", port] + arguments).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
 
 /// nginx from deploy/nginx/identityd.conf in front of some nodes, on a free port.
 final class TestNginx: @unchecked Sendable {
@@ -72,7 +36,7 @@ final class TestNginx: @unchecked Sendable {
             .replacingOccurrences(of: "@UPSTREAMS@", with: upstreams.map { "server 127.0.0.1:\($0.port) max_fails=1 fail_timeout=5s;" }.joined(separator: "\n        "))
         let configPath = prefix.appendingPathComponent("nginx.conf").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        pid = try TestPostgres.spawn("/usr/sbin/nginx", ["-p", prefix.path, "-c", configPath, "-g", "daemon off;"],
+        pid = try Processes.spawn("/usr/sbin/nginx", ["-p", prefix.path, "-c", configPath, "-g", "daemon off;"],
                                     output: prefix.appendingPathComponent("stderr.log").path)
     }
 
@@ -126,13 +90,6 @@ class LoadThreads: @unchecked Sendable {
 
     /// Tells the threads to stop without waiting for them.
     func halt() { phase.withLock { $0 = "done" } }
-}
-
-/// Runs blocking work on a thread of its own, off the cooperative pool.
-func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-    }
 }
 
 /// The claims of a JWT, unverified (the tests verify signatures elsewhere).

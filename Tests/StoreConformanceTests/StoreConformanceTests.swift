@@ -1,6 +1,8 @@
 import Foundation
 import IdentityCore
+import StoreTestSupport
 import Testing
+import TestServices
 
 /// The contract of `IdentityStore`, run unchanged against every plugin.
 @Suite struct StoreConformanceTests {

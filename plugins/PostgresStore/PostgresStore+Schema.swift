@@ -6,6 +6,10 @@
 /// `app.tenant_id` setting: a query that did not set it sees and changes nothing. `'*'` is the setting of the
 /// few operations that span tenants (list tenants, warm the revocation cache, purge, write audit batches). The
 /// role identityd connects as must not be a superuser or have BYPASSRLS, or this wall does not stand.
+///
+/// Where the live definitions are (a later migration replaces an earlier one's): tables, indexes and
+/// row-level security policies — migrations 1, 4, 6–9; `identity_find_refresh` — migration 8;
+/// `identity_apply_refresh` — migration 5; `identity_user_by_id`, `identity_user_by_name` — migration 3.
 enum PostgresSchema {
     static let tenantTables = ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events"]
 

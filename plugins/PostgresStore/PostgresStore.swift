@@ -14,51 +14,6 @@ import Synchronization
 /// `operationTimeout` fails instead of queueing, and after such a failure operations fail at once for a short
 /// back-off, so requests fail fast while the database is down and the pool reconnects by itself when it returns.
 public final class PostgresStore: IdentityStore {
-    /// Where and how to connect, parsed from `postgres://user:password@host:port/database?options`.
-    public struct Settings: Sendable, Equatable {
-        public var host: String
-        public var port: Int
-        public var username: String
-        public var password: String?
-        public var database: String
-        /// `pool_size`: connections per node (default 16).
-        public var poolSize: Int = 16
-        /// `connect_timeout`: seconds to establish a connection (default 3).
-        public var connectTimeout: Int = 3
-        /// `operation_timeout`: seconds an operation may take in all, waiting for a connection included (default 5).
-        public var operationTimeout: Int = 5
-        /// `sslmode`: `disable` (default) or `require`.
-        public var requireTLS = false
-
-        public init(url: String) throws {
-            guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
-                  let host = components.host, !host.isEmpty else {
-                throw StoreError.unavailable("IDENTITY_STORE must look like postgres://user:password@host:5432/database")
-            }
-            self.host = host
-            port = components.port ?? 5432
-            username = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
-            password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
-            let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            database = path.isEmpty ? username : path
-            for item in components.queryItems ?? [] {
-                let value = item.value ?? ""
-                func number(_ range: ClosedRange<Int>) throws -> Int {
-                    guard let number = Int(value), range.contains(number) else {
-                        throw StoreError.unavailable("store URL option \(item.name) must be a number in \(range)")
-                    }
-                    return number
-                }
-                switch item.name {
-                case "pool_size": poolSize = try number(1...1000)
-                case "connect_timeout": connectTimeout = try number(1...300)
-                case "operation_timeout": operationTimeout = try number(1...600)
-                case "sslmode": requireTLS = value == "require" || value == "verify-full"
-                default: throw StoreError.unavailable("unknown store URL option \(item.name)")
-                }
-            }
-        }
-    }
 
     let client: PostgresClient
     /// The event loops of the pool's connections, shut down by `close()`.
@@ -69,7 +24,7 @@ public final class PostgresStore: IdentityStore {
     /// Until when operations fail at once, after the database failed to answer.
     private let outage = Mutex<ContinuousClock.Instant?>(nil)
     /// The operations under way with their deadlines, and the watchdog that fails those past theirs.
-    private let deadlines = Deadlines()
+    let deadlines = Deadlines()
     private let watchdog: Task<Void, Never>
 
     /// Connects a pool to the database of `url`; the pool runs until `close()`.
@@ -227,77 +182,6 @@ public final class PostgresStore: IdentityStore {
 
     static let outageBackoff = Duration.milliseconds(500)
 
-    struct DeadlineExceeded: Error { let seconds: Int }
-
-    /// `body`'s result, or `DeadlineExceeded` once `timeout` has passed (give or take the watchdog's
-    /// resolution), whichever comes first. Unlike a task group, this does not wait for a body that ignores
-    /// cancellation. One task per operation; no timer of its own (a timer task per operation was measurable).
-    func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let race = DeadlineRace<T>()
-        let seconds = Int(timeout.components.seconds)
-        return try await withCheckedThrowingContinuation { continuation in
-            race.pending.withLock { $0 = continuation }
-            let id = deadlines.add(ContinuousClock.now + timeout) { work in
-                guard let waiting = race.take() else { return }
-                work?.cancel()
-                waiting.resume(throwing: DeadlineExceeded(seconds: seconds))
-            }
-            let work = Task { [deadlines] in
-                let result: Result<T, any Error>
-                do { result = .success(try await body()) } catch { result = .failure(error) }
-                deadlines.remove(id)
-                race.take()?.resume(with: result)
-            }
-            // Held by the deadline's entry only (which goes when the work ends), never by `race`: a task
-            // that holds what its own closure captures is never freed.
-            deadlines.attach(work, to: id)
-        }
-    }
-
-    /// The caller waiting on `withDeadline`, resumed by whichever of the work and the watchdog ends first.
-    final class DeadlineRace<T: Sendable>: Sendable {
-        let pending = Mutex<CheckedContinuation<T, any Error>?>(nil)
-
-        func take() -> CheckedContinuation<T, any Error>? {
-            pending.withLock { pending in
-                defer { pending = nil }
-                return pending
-            }
-        }
-    }
-
-    /// Deadlines of the operations under way, with their work; `expire` runs the expiry of those past theirs.
-    final class Deadlines: Sendable {
-        typealias Expiry = @Sendable (Task<Void, Never>?) -> Void
-        static let resolution = Duration.milliseconds(100)
-        private let state = Mutex<(next: UInt64, entries: [UInt64: (at: ContinuousClock.Instant, work: Task<Void, Never>?, expire: Expiry)])>((0, [:]))
-
-        func add(_ at: ContinuousClock.Instant, expire: @escaping Expiry) -> UInt64 {
-            state.withLock { state in
-                state.next &+= 1
-                state.entries[state.next] = (at, nil, expire)
-                return state.next
-            }
-        }
-
-        /// Keeps `work` with its deadline, unless it has already ended (and removed the entry).
-        func attach(_ work: Task<Void, Never>, to id: UInt64) {
-            state.withLock { $0.entries[id]?.work = work }
-        }
-
-        func remove(_ id: UInt64) {
-            _ = state.withLock { $0.entries.removeValue(forKey: id) }
-        }
-
-        func expire(now: ContinuousClock.Instant) {
-            let due = state.withLock { state in
-                let ids = state.entries.filter { $0.value.at <= now }.map(\.key)
-                return ids.compactMap { state.entries.removeValue(forKey: $0) }
-            }
-            for entry in due { entry.expire(entry.work) }
-        }
-    }
-
     /// A server error as the store contract reports it: a unique violation is a conflict named like the other
     /// plugins name it; anything else means the database cannot serve. (No bound values: they may be secrets.)
     static func storeError(_ error: PSQLError) -> StoreError {
@@ -309,40 +193,6 @@ public final class PostgresStore: IdentityStore {
         case "clients": return .conflict("client")
         case "users": return .conflict("username")
         default: return .conflict(error.serverInfo?[.constraintName] ?? "unique")
-        }
-    }
-
-    // MARK: migrations
-
-    public func migrate() async throws {
-        try await reportingOutages(bounded: false) {
-            try await self.client.withConnection { connection in
-                // One node migrates at a time; the others wait, then find nothing left to do.
-                try await connection.query("SELECT pg_advisory_lock(727274001)", logger: self.logger)
-                do {
-                    try await self.applyMigrations(on: connection)
-                    try await connection.query("SELECT pg_advisory_unlock(727274001)", logger: self.logger)
-                } catch {
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(727274001)", logger: self.logger)
-                    throw error
-                }
-            }
-        }
-    }
-
-    private func applyMigrations(on connection: PostgresConnection) async throws {
-        try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)",
-                                   logger: logger)
-        let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations", logger: logger).collect()
-        let current = try rows.first?.makeRandomAccess()["v"].decode(Int.self) ?? 0
-        let known = PostgresSchema.migrations.count
-        guard current <= known else { throw StoreError.schemaTooNew(found: current, known: known) }
-        for (index, statements) in PostgresSchema.migrations.enumerated() where index + 1 > current {
-            try await connection.withTransaction(logger: logger) { connection in
-                for sql in statements { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: self.logger) }
-                try await connection.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(index + 1), now())", logger: self.logger)
-            }
-            logger.notice("applied schema migration", metadata: ["version": "\(index + 1)"])
         }
     }
 }

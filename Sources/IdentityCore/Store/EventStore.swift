@@ -9,10 +9,3 @@ public protocol EventStore: Sendable {
     /// The tenant's events with id greater than `after`, of `kind` if given, oldest first, at most `limit`.
     func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent]
 }
-
-extension EventStore {
-    /// Appends the events in order, as a batch of their own.
-    public func appendEvents(_ events: [AuditEvent]) async throws {
-        try await appendEvents(events, batch: UUID().uuidString)
-    }
-}

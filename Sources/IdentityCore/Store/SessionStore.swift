@@ -5,6 +5,7 @@ import Foundation
 public protocol SessionStore: Sendable {
     /// Inserts a session and the first refresh token of its family (if any) atomically.
     func createSession(_ session: Session, firstToken: RefreshTokenRecord?) async throws
+    /// The session with that sid in that tenant, whatever its status, or nil (also once purged).
     func session(tenantID: String, id: String) async throws -> Session?
     /// The user's sessions that are `active` and not past their expiry at `now`, newest first.
     func liveSessions(tenantID: String, userID: String, now: Date) async throws -> [Session]

@@ -4,11 +4,15 @@ import Foundation
 public protocol UserStore: Sendable {
     /// Throws `StoreError.conflict` when the username is taken in the tenant.
     func createUser(_ user: User) async throws
+    /// The user with that id in that tenant, or nil.
     func user(tenantID: String, id: String) async throws -> User?
+    /// The user whose username is exactly `username` (compared byte for byte) in that tenant, or nil.
     func user(tenantID: String, username: String) async throws -> User?
     /// The tenant's users ordered by username.
     func users(tenantID: String) async throws -> [User]
     /// Returns false when the user does not exist; throws `StoreError.conflict` on a taken username.
     func updateUser(_ user: User) async throws -> Bool
+    /// Deletes the user; returns false when it did not exist. Revokes nothing by itself (the caller revokes
+    /// the user's sessions first).
     func deleteUser(tenantID: String, id: String) async throws -> Bool
 }

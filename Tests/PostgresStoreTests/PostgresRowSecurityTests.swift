@@ -2,14 +2,16 @@ import Foundation
 import IdentityCore
 import PostgresNIO
 import PostgresStore
+import StoreTestSupport
 import Testing
+import TestServices
 
 /// PostgreSQL's second wall between tenants: row-level security keyed by the transaction's `app.tenant_id`.
 /// Runs whenever the suite has a PostgreSQL server (always in CI).
 @Suite(.enabled(if: TestServers.postgresURL != nil || TestServers.isCI))
 struct PostgresRowSecurityTests {
     @Test func aQueryWithoutTheTenantSettingSeesNothing() async throws {
-        let url = try await TestServers.freshPostgresDatabase()
+        let url = try TestPostgres.freshDatabase()
         let store = try PostgresStore.connect(url: url)
         try await store.migrate()
         let t0 = Fixture.t0
@@ -45,7 +47,7 @@ struct PostgresRowSecurityTests {
     }
 
     @Test func migrationsAreIdempotentAndRefuseANewerSchema() async throws {
-        let url = try await TestServers.freshPostgresDatabase()
+        let url = try TestPostgres.freshDatabase()
         let first = try PostgresStore.connect(url: url), second = try PostgresStore.connect(url: url)
         // Two nodes migrating at once: the advisory lock lets one apply, the other finds nothing to do.
         async let a: Void = first.migrate()

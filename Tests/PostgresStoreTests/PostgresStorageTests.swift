@@ -2,7 +2,9 @@ import Foundation
 import IdentityCore
 import PostgresNIO
 import PostgresStore
+import StoreTestSupport
 import Testing
+import TestServices
 
 /// What the PostgreSQL store reads and what it leaves behind, seen in the database itself.
 @Suite(.enabled(if: TestServers.postgresURL != nil || TestServers.isCI))
@@ -11,7 +13,7 @@ struct PostgresStorageTests {
     /// new deployment plans them before its tables have statistics; with `plan_cache_mode = force_generic_plan`
     /// on the database, this test sees those plans from the first call.
     @Test func aRotationReadsItsOwnSessionNotTheTenants() async throws {
-        let url = try await TestServers.freshPostgresDatabase()
+        let url = try TestPostgres.freshDatabase()
         try await TestServers.withPostgres(url) { client in
             let database = try await client.query("SELECT current_database() AS d").collect()[0].makeRandomAccess()["d"].decode(String.self)
             try await client.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \"\(database)\" SET plan_cache_mode = force_generic_plan"))
@@ -57,7 +59,7 @@ struct PostgresStorageTests {
     /// Refresh tokens have no foreign key to their sessions (migration 9): the purge and a tenant's deletion
     /// delete them themselves, and leave no row behind that no session owns.
     @Test func deletedSessionsAndTenantsLeaveNoRefreshTokenRows() async throws {
-        let url = try await TestServers.freshPostgresDatabase()
+        let url = try TestPostgres.freshDatabase()
         let store = try PostgresStore.connect(url: url)
         try await store.migrate()
         for tenant in ["acme", "umbrella"] {

@@ -5,23 +5,24 @@ import PostgresNIO
 import PostgresStore
 import SQLiteStore
 import Testing
+import TestServices
 
 /// Every store plugin the conformance suite runs against. Each test gets a fresh, empty store.
 ///
 /// PostgreSQL runs when `IDENTITY_TEST_POSTGRES_URL` names a server (as `make test` arranges) and always
 /// when `CI=true`: there a missing server fails the suite instead of skipping it.
-enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+public enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
     case postgres
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 
-    static var allCases: [StoreKind] {
+    public static var allCases: [StoreKind] {
         TestServers.postgresURL != nil || TestServers.isCI ? [.memory, .sqlite, .postgres] : [.memory, .sqlite]
     }
 
-    func make() async throws -> any IdentityStore {
+    public func make() async throws -> any IdentityStore {
         let store: any IdentityStore
         switch self {
         case .memory:
@@ -30,7 +31,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("identityd-conformance-\(UUID().uuidString).db").path
             store = try await SQLiteStore.open(path: path)
         case .postgres:
-            store = try PostgresStore.connect(url: try await TestServers.freshPostgresDatabase())
+            store = try PostgresStore.connect(url: try TestPostgres.freshDatabase())
         }
         try await store.migrate()
         try await store.migrate()  // migrations are idempotent
@@ -39,43 +40,43 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 /// Builders for the records the suite stores.
-enum Fixture {
-    static let t0 = Date(millisecondsSince1970: 1_800_000_000_000)
+public enum Fixture {
+    public static let t0 = Date(millisecondsSince1970: 1_800_000_000_000)
 
-    static func tenant(_ id: String = "acme") -> Tenant {
+    public static func tenant(_ id: String = "acme") -> Tenant {
         var policy = TenantPolicy()
         policy.stepUp = [StepUpRule(scope: "payments", acr: .mfa, maxAge: 300)]
         return Tenant(id: id, name: "Tenant \(id)", policy: policy, createdAt: t0, updatedAt: t0)
     }
 
-    static func key(_ tenant: String = "acme", kid: String, state: SigningKey.State, at offset: TimeInterval = 0) -> SigningKey {
+    public static func key(_ tenant: String = "acme", kid: String, state: SigningKey.State, at offset: TimeInterval = 0) -> SigningKey {
         SigningKey(tenantID: tenant, kid: kid, algorithm: .es256, state: state, publicJWK: #"{"kid":"\#(kid)"}"#, sealedPrivateKey: "sealed-\(kid)",
                    createdAt: t0 + offset, activatedAt: state == .active ? t0 + offset : nil)
     }
 
-    static func client(_ tenant: String = "acme", id: String = "web") -> Client {
+    public static func client(_ tenant: String = "acme", id: String = "web") -> Client {
         Client(tenantID: tenant, id: id, name: "Web", kind: .confidential, secretHash: "$scrypt$x", grantTypes: [.password, .refreshToken],
                redirectURIs: ["https://app.test/cb"], scopes: ["openid", "api"], createdAt: t0, updatedAt: t0)
     }
 
-    static func user(_ tenant: String = "acme", id: String = "usr_1", username: String = "alice") -> User {
+    public static func user(_ tenant: String = "acme", id: String = "usr_1", username: String = "alice") -> User {
         User(tenantID: tenant, id: id, username: username, email: "\(username)@example.com", passwordHash: "$scrypt$y",
              sealedTOTPSecret: nil, createdAt: t0, updatedAt: t0)
     }
 
-    static func session(_ tenant: String = "acme", id: String = "sid_1", user: String = "usr_1", client: String = "web",
+    public static func session(_ tenant: String = "acme", id: String = "sid_1", user: String = "usr_1", client: String = "web",
                         idle: TimeInterval = 100, absolute: TimeInterval = 1000) -> Session {
         Session(tenantID: tenant, id: id, userID: user, clientID: client, scopes: ["openid", "api"], acr: .mfa, amr: ["pwd", "otp", "mfa"],
                 authTime: t0, createdAt: t0, lastUsedAt: t0, idleExpiresAt: t0 + idle, absoluteExpiresAt: t0 + absolute,
                 accessExpiresAt: t0 + 60, dpopJKT: "jkt", ip: "127.0.0.1", userAgent: "curl/8")
     }
 
-    static func token(_ tenant: String = "acme", key: String, session: String = "sid_1", client: String = "web", parent: String? = nil,
+    public static func token(_ tenant: String = "acme", key: String, session: String = "sid_1", client: String = "web", parent: String? = nil,
                       at offset: TimeInterval = 0) -> RefreshTokenRecord {
         RefreshTokenRecord(tenantID: tenant, lookupKey: key, sessionID: session, clientID: client, createdAt: t0 + offset, parentKey: parent)
     }
 
-    static func rotation(of key: String, to successor: String?, at offset: TimeInterval, expect: RefreshTokenRecord.State = .active,
+    public static func rotation(of key: String, to successor: String?, at offset: TimeInterval, expect: RefreshTokenRecord.State = .active,
                          leave: RefreshTokenRecord.State = .rotated, session: String = "sid_1", tenant: String = "acme") -> RefreshWrite {
         RefreshWrite(tenantID: tenant, presentedKey: key, expectedState: expect, newState: leave, now: t0 + offset,
                      successor: successor.map { token(tenant, key: $0, session: session, parent: key, at: offset) }, sessionID: session,
@@ -84,26 +85,12 @@ enum Fixture {
 }
 
 /// The real servers `scripts/with-services.sh` started for this run.
-enum TestServers {
-    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
-    static let postgresURL = ProcessInfo.processInfo.environment["IDENTITY_TEST_POSTGRES_URL"]
-
-    /// The URL of a new, empty database owned by the test role (so each test starts clean).
-    static func freshPostgresDatabase() async throws -> String {
-        guard let base = postgresURL else {
-            throw TestServerMissing(description: "CI=true but IDENTITY_TEST_POSTGRES_URL is not set: run the tests through scripts/with-services.sh")
-        }
-        let name = "conformance_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        _ = try await withPostgres(base) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))  // a generated identifier, not input
-        }
-        var components = URLComponents(string: base)!
-        components.path = "/" + name
-        return components.string!
-    }
+public enum TestServers {
+    public static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    public static let postgresURL = ProcessInfo.processInfo.environment["IDENTITY_TEST_POSTGRES_URL"]
 
     /// Runs `body` with a client connected to `url`, then shuts the client down.
-    static func withPostgres<T: Sendable>(_ url: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    public static func withPostgres<T: Sendable>(_ url: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
         let components = URLComponents(string: url)!
         let client = PostgresClient(configuration: .init(host: components.host!, port: components.port ?? 5432, username: components.user!,
                                                          password: components.password, database: String(components.path.dropFirst()),
@@ -116,6 +103,14 @@ enum TestServers {
     }
 }
 
-struct TestServerMissing: Error, CustomStringConvertible {
-    let description: String
+public struct TestServerMissing: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
+}
+
+extension EventStore {
+    /// Appends the events in order, as a batch of their own.
+    public func appendEvents(_ events: [AuditEvent]) async throws {
+        try await appendEvents(events, batch: UUID().uuidString)
+    }
 }
