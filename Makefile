@@ -1,8 +1,9 @@
 # identityd: `make run` to try it, `make test` to prove it. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-RUN_PACKAGES := curl jq ca-certificates pkg-config libhiredis-dev
-TEST_PACKAGES := curl ca-certificates pkg-config libhiredis-dev postgresql postgresql-client redis-server redis-tools nginx python3
+RUN_PACKAGES := curl jq ca-certificates pkg-config libhiredis-dev libargon2-dev
+TEST_PACKAGES := curl ca-certificates pkg-config libhiredis-dev libargon2-dev postgresql postgresql-client redis-server redis-tools nginx \
+	python3 python3-venv chromium chromium-driver
 
 .PHONY: run build release test test-unit bench bench-smoke clean
 
@@ -18,12 +19,15 @@ release:
 build:
 	$(SWIFT) build
 
-## Every test: unit, store conformance, end-to-end against the real binary.
+## Every test: unit, store conformance, end-to-end against the real binary, the browser and client-library
+## tests (Python: Selenium with headless Chromium, authlib) against it.
 test:
 	@scripts/install-deps.sh $(TEST_PACKAGES)
 	$(SWIFT) build --build-tests
 	@# The tests that stop and start the shared servers run apart, after all the others.
-	scripts/with-services.sh bash -c '$(SWIFT) test --skip-build --skip SharedServerTests && $(SWIFT) test --skip-build --filter SharedServerTests'
+	PYTHON=$$(scripts/python-env.sh) && IDENTITYD_BINARY=$(CURDIR)/.build/debug/identityd scripts/with-services.sh bash -c \
+	  '$(SWIFT) test --skip-build --skip SharedServerTests && $(SWIFT) test --skip-build --filter SharedServerTests \
+	   && '"$$PYTHON"' -m unittest discover -s tests/browser -v'
 
 ## Load benchmarks with wrk on SQLite and PostgreSQL + Redis; writes docs/benchmarks.md (about 25 minutes).
 bench:

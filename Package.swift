@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The domain: no networking, no SQL, no Hummingbird.
@@ -39,8 +41,20 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.embedInCode("Resources/openapi.yaml")]
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                .embedInCode("Resources/pages/layout.mustache"),
+                .embedInCode("Resources/pages/login.mustache"),
+                .embedInCode("Resources/pages/otp.mustache"),
+                .embedInCode("Resources/pages/consent.mustache"),
+                .embedInCode("Resources/pages/error.mustache"),
+                .embedInCode("Resources/pages/logout.mustache"),
+                .embedInCode("Resources/pages/signed-out.mustache"),
+                .embedInCode("Resources/pages/identityd.css"),
+            ]
         ),
         .executableTarget(
             name: "identityd",
@@ -50,6 +64,7 @@ let package = Package(
                 "SQLiteStore",
                 "PostgresStore",
                 "RedisCache",
+                "Argon2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -70,6 +85,7 @@ let package = Package(
             dependencies: [
                 "IdentityCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "plugins/PostgresStore"
         ),
@@ -79,6 +95,18 @@ let package = Package(
             path: "plugins/CHiredis",
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
+        ),
+        // libargon2 from Debian's libargon2-dev, for Argon2id password hashes.
+        .systemLibrary(
+            name: "CArgon2",
+            path: "plugins/CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        .target(
+            name: "Argon2",
+            dependencies: ["IdentityCore", "CArgon2"],
+            path: "plugins/Argon2"
         ),
         .target(
             name: "RedisCache",
@@ -99,7 +127,7 @@ let package = Package(
         // What the unit test targets share: a clock the test moves by hand.
         .target(
             name: "IdentityTestSupport",
-            dependencies: ["IdentityCore"],
+            dependencies: ["IdentityCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/IdentityTestSupport"
         ),
         .testTarget(
@@ -129,6 +157,10 @@ let package = Package(
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: ["IdentityCore", "StoreTestSupport", "TestServices"]
+        ),
+        .testTarget(
+            name: "Argon2Tests",
+            dependencies: ["Argon2", "IdentityCore"]
         ),
         .testTarget(
             name: "SQLiteStoreTests",

@@ -46,6 +46,9 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")}
         env.update(IDENTITY_PORT=str(self.port), IDENTITY_DATA_DIR=self.data, IDENTITY_LOG_LEVEL="warning",
                    IDENTITY_STORE=store)
+        if store.startswith("postgres"):
+            # PostgreSQL nodes must be given the master key (they never generate their own).
+            env["IDENTITY_MASTER_KEY"] = base64.b64encode(b"\x42" * 32).decode()
         if cache:
             env["IDENTITY_CACHE"] = cache
         self.log = open(os.path.join(self.data, "server.log"), "w")

@@ -48,7 +48,7 @@ cat >> "$workdir/pg/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $pg_port
 unix_socket_directories = '$workdir'
-max_connections = 300
+max_connections = 600
 fsync = off
 synchronous_commit = off
 full_page_writes = off

@@ -88,7 +88,7 @@ func withAdministration(_ options: ConfigurationOptions, _ body: (Administration
     // With Redis configured, changes are announced to running nodes on the invalidation bus.
     let cache = try Bootstrap.openCache(configuration, logger: logger)
     do {
-        let runtime = try Bootstrap.runtime(configuration, store: store, cache: cache, logger: logger)
+        let (runtime, _) = try await Bootstrap.runtime(configuration, store: store, cache: cache, logger: logger)
         // The command line acts as the operator itself; no key is accepted for it.
         try await body(Administration(runtime: runtime, operatorKey: nil))
         await runtime.audit.flush()

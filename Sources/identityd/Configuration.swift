@@ -15,8 +15,20 @@ struct Configuration: Sendable {
     var adminToken: String?
     var masterKey: String?
     var logLevel: Logger.Level
-    var trustForwardedFor: Bool
-    var passwordHashCost: Int
+    /// The proxies whose `X-Forwarded-For` is believed (empty: the header is ignored).
+    var trustedProxies: [IPRange]
+    /// Seconds a connection may stay without a whole request.
+    var httpIdleTimeout: Int
+    /// Argon2id's memory (KiB) and passes for new password and secret hashes.
+    var passwordHashMemory: Int
+    var passwordHashIterations: Int
+    /// Threads that hash (each holds one hash's memory at a time).
+    var passwordHashLanes: Int
+    /// Settings given that no longer do anything, for a warning at start.
+    var ignored: [String]
+
+    /// Whether the store is PostgreSQL.
+    var isPostgres: Bool { store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") }
 
     /// The store URL's SQLite path, or nil for another backend.
     var sqlitePath: String? {
@@ -54,11 +66,20 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. [IDENTITY_LOG_LEVEL, default info]")
     var logLevel: String?
 
-    @Option(name: .customLong("trust-forwarded-for"), help: "Take client addresses from X-Forwarded-For (true behind a trusted proxy). [IDENTITY_TRUST_FORWARDED_FOR, default false]")
-    var trustForwardedFor: Bool?
+    @Option(name: .customLong("trusted-proxies"), help: "Comma-separated CIDRs of the proxies in front; the client address is the right-most X-Forwarded-For entry not among them. [IDENTITY_TRUSTED_PROXIES, default none: the header is ignored]")
+    var trustedProxies: String?
 
-    @Option(name: .customLong("password-hash-cost"), help: "scrypt log2(N) for new password and secret hashes, 10-20. [IDENTITY_PASSWORD_HASH_COST, default 15]")
-    var passwordHashCost: Int?
+    @Option(name: .customLong("http-idle-timeout"), help: "Seconds a connection may stay without a whole request (idle, or a head or body sent slowly), 1-3600. [IDENTITY_HTTP_IDLE_TIMEOUT, default 30]")
+    var httpIdleTimeout: Int?
+
+    @Option(name: .customLong("password-hash-memory"), help: "Argon2id memory in KiB for new password and secret hashes, 1024-1048576. [IDENTITY_PASSWORD_HASH_MEMORY, default 19456]")
+    var passwordHashMemory: Int?
+
+    @Option(name: .customLong("password-hash-iterations"), help: "Argon2id passes, 1-10. [IDENTITY_PASSWORD_HASH_ITERATIONS, default 2]")
+    var passwordHashIterations: Int?
+
+    @Option(name: .customLong("password-hash-lanes"), help: "Threads that hash passwords, each holding one hash's memory, 1-64. [IDENTITY_PASSWORD_HASH_LANES, default the cores, at most 4]")
+    var passwordHashLanes: Int?
 
     /// Flags win over variables, variables over defaults.
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
@@ -77,10 +98,33 @@ struct ConfigurationOptions: ParsableArguments {
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError("IDENTITY_LOG_LEVEL / --log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        let trustText = trustForwardedFor.map { $0 ? "true" : "false" } ?? value(nil, "IDENTITY_TRUST_FORWARDED_FOR") ?? "false"
-        guard let trust = Bool(trustText.lowercased()) else { throw ValidationError("IDENTITY_TRUST_FORWARDED_FOR must be true or false") }
-        let costText = passwordHashCost.map(String.init) ?? value(nil, "IDENTITY_PASSWORD_HASH_COST") ?? "15"
-        guard let cost = Int(costText), (10...20).contains(cost) else { throw ValidationError("IDENTITY_PASSWORD_HASH_COST must be 10 to 20") }
+        var proxies: [IPRange] = []
+        for entry in (value(trustedProxies, "IDENTITY_TRUSTED_PROXIES") ?? "").split(separator: ",") where !entry.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let range = IPRange(entry.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("IDENTITY_TRUSTED_PROXIES: \(entry) is not an address or a CIDR range (10.0.0.0/8, fd00::/8)")
+            }
+            proxies.append(range)
+        }
+        func number(_ flag: Int?, _ variable: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
+            let text = flag.map(String.init) ?? value(nil, variable) ?? String(fallback)
+            guard let number = Int(text), range.contains(number) else {
+                throw ValidationError("\(variable) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(text)")
+            }
+            return number
+        }
+        let idle = try number(httpIdleTimeout, "IDENTITY_HTTP_IDLE_TIMEOUT", default: 30, in: 1...3600)
+        let memory = try number(passwordHashMemory, "IDENTITY_PASSWORD_HASH_MEMORY", default: 19_456, in: 1024...1_048_576)
+        let iterations = try number(passwordHashIterations, "IDENTITY_PASSWORD_HASH_ITERATIONS", default: 2, in: 1...10)
+        let lanes = try number(passwordHashLanes, "IDENTITY_PASSWORD_HASH_LANES", default: min(4, ProcessInfo.processInfo.activeProcessorCount),
+                               in: 1...64)
+        // Replaced settings: named at start, never silently half-applied.
+        var ignored: [String] = []
+        if value(nil, "IDENTITY_TRUST_FORWARDED_FOR") != nil {
+            ignored.append("IDENTITY_TRUST_FORWARDED_FOR (X-Forwarded-For is read only behind IDENTITY_TRUSTED_PROXIES)")
+        }
+        if value(nil, "IDENTITY_PASSWORD_HASH_COST") != nil {
+            ignored.append("IDENTITY_PASSWORD_HASH_COST (new hashes are Argon2id: IDENTITY_PASSWORD_HASH_MEMORY, IDENTITY_PASSWORD_HASH_ITERATIONS)")
+        }
         var publicURL = value(self.publicURL, "IDENTITY_PUBLIC_URL") ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
         guard let url = URL(string: publicURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
@@ -90,6 +134,7 @@ struct ConfigurationOptions: ParsableArguments {
             host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory,
             store: value(store, "IDENTITY_STORE") ?? "sqlite://\(dataDirectory)/identity.db",
             cache: value(cache, "IDENTITY_CACHE"), adminToken: value(adminToken, "IDENTITY_ADMIN_TOKEN"),
-            masterKey: value(masterKey, "IDENTITY_MASTER_KEY"), logLevel: level, trustForwardedFor: trust, passwordHashCost: cost)
+            masterKey: value(masterKey, "IDENTITY_MASTER_KEY"), logLevel: level, trustedProxies: proxies, httpIdleTimeout: idle,
+            passwordHashMemory: memory, passwordHashIterations: iterations, passwordHashLanes: lanes, ignored: ignored)
     }
 }

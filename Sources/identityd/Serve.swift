@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
         let adminToken = try Bootstrap.adminToken(configuration, logger: logger)
         let store = try await Bootstrap.openStore(configuration, logger: logger)
         let cache = try Bootstrap.openCache(configuration, logger: logger)
-        let runtime = try Bootstrap.runtime(configuration, store: store, cache: cache, logger: logger)
+        let (runtime, postgresBus) = try await Bootstrap.runtime(configuration, store: store, cache: cache, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let cache {
             // Redis fills its revocation list from the store itself (and again after every outage).
@@ -34,10 +34,13 @@ struct Serve: AsyncParsableCommand {
             services.append(.init(service: RedisCacheService(cache: cache, runtime: runtime)))
         } else {
             try await runtime.revocations.warm(now: runtime.clock.now())
+            // Several PostgreSQL nodes without Redis hear of each other's changes over LISTEN/NOTIFY.
+            postgresBus?.start { invalidation in runtime.apply(invalidation ?? .tenant(nil)) }
         }
         let administration = Administration(runtime: runtime, operatorKey: adminToken)
         let settings = IdentityApplication.Settings(host: configuration.host, port: configuration.port,
-                                                    trustForwardedFor: configuration.trustForwardedFor)
+                                                    trustedProxies: configuration.trustedProxies,
+                                                    idleTimeout: .seconds(configuration.httpIdleTimeout))
         let router = IdentityApplication.router(runtime: runtime, administration: administration,
                                                 readiness: StoreReadiness(store: store, cache: cache), settings: settings)
         let app = IdentityApplication.make(router: router, settings: settings, logger: logger)
@@ -53,7 +56,9 @@ struct Serve: AsyncParsableCommand {
         logger.info("identityd starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "public_url": .string(configuration.publicURL),
             "store": .string(configuration.sqlitePath.map { "sqlite:\($0)" } ?? "postgres"),
-            "cache": .string(cache.map { "redis:\($0.client.settings.host):\($0.client.settings.port)" } ?? "in-process"),
+            "cache": .string(cache.map { "redis:\($0.client.settings.host):\($0.client.settings.port)" }
+                ?? (postgresBus != nil ? "postgres (revocations checked in the store, LISTEN/NOTIFY)" : "in-process")),
+            "password_hash": .string(runtime.hasher.current.identifier + " " + runtime.hasher.current.parameters),
         ])
         // Shut down in reverse order: the server first, then the flusher writes what requests left behind.
         services += [.init(service: purger), .init(service: auditFlusher), .init(service: app)]
@@ -61,6 +66,7 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
         // The store may be backing off after an error just now: retry for a while rather than lose the events.
         await runtime.audit.drain(timeout: .seconds(10))
+        postgresBus?.stop()
         await cache?.close()
         try await store.close()
         logger.info("identityd stopped")

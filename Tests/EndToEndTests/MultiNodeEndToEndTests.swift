@@ -6,10 +6,9 @@ import TestServices
 /// Nodes sharing one database (and Redis): the first generates the admin token and master key, the others
 /// are given them, as a deployment would.
 func startNodes(_ count: Int, environment: [String: String]) async throws -> [ServerProcess] {
-    let first = try ServerProcess(environment: environment)
+    let masterKey = environment["IDENTITY_MASTER_KEY"] ?? ServerProcess.testMasterKey
+    let first = try ServerProcess(environment: environment.merging(["IDENTITY_MASTER_KEY": masterKey]) { $1 })
     try await first.waitUntilReady()
-    let masterKey = try String(contentsOf: first.dataDirectory.appendingPathComponent("master.key"), encoding: .utf8)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
     var nodes = [first]
     for _ in 1..<count {
         let node = try ServerProcess(environment: environment.merging(["IDENTITY_ADMIN_TOKEN": first.adminToken, "IDENTITY_MASTER_KEY": masterKey]) { $1 })
@@ -34,7 +33,7 @@ struct MultiNodeEndToEndTests {
         // Every node issues tokens for the one public URL, nginx's.
         let port = try ServerProcess.freePort()
         let nodes = try await startNodes(3, environment: ["IDENTITY_STORE": try TestPostgres.freshDatabase(), "IDENTITY_CACHE": try TestRedis.requireURL(),
-                                                          "IDENTITY_TRUST_FORWARDED_FOR": "true", "IDENTITY_PUBLIC_URL": "http://127.0.0.1:\(port)"])
+                                                          "IDENTITY_TRUSTED_PROXIES": "127.0.0.1/32", "IDENTITY_PUBLIC_URL": "http://127.0.0.1:\(port)"])
         let (a, b, c) = (nodes[0], nodes[1], nodes[2])
         let nginx = try TestNginx(upstreams: nodes, port: port)
         defer { nginx.stop() }

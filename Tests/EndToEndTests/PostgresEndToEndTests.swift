@@ -12,9 +12,8 @@ struct PostgresEndToEndTests {
         let store = try TestPostgres.freshDatabase()
         let a = try ServerProcess(environment: ["IDENTITY_STORE": store])
         try await a.waitUntilReady()
-        let b = try ServerProcess(environment: ["IDENTITY_STORE": store, "IDENTITY_ADMIN_TOKEN": a.adminToken,
-                                                "IDENTITY_MASTER_KEY": try String(contentsOf: a.dataDirectory.appendingPathComponent("master.key"), encoding: .utf8)
-                                                    .trimmingCharacters(in: .whitespacesAndNewlines)])
+        // Both get the test master key (ServerProcess gives every PostgreSQL node the same one).
+        let b = try ServerProcess(environment: ["IDENTITY_STORE": store, "IDENTITY_ADMIN_TOKEN": a.adminToken])
         try await b.waitUntilReady()
         let w = Walkthrough(a)
         let key = try await w.createTenant("acme", policy: policy)
@@ -61,8 +60,10 @@ struct PostgresEndToEndTests {
         #expect(await b.stop() == 0)
     }
 
+    /// Within the grace window and its retry count, racers on both nodes all get successors (audit finding 6
+    /// bounds the count: the next test).
     @Test func twoNodesRacingWithinGraceAllSucceedAndTheFamilyStaysValid() async throws {
-        let (a, b, w, secret) = try await twoNodes(policy: #"{"refresh_reuse_grace": 10}"#)
+        let (a, b, w, secret) = try await twoNodes(policy: #"{"refresh_reuse_grace": 10, "refresh_reuse_grace_count": 100}"#)
         let login = try await w.oauth("acme", "token", client: ("web", secret),
                                       [("grant_type", "password"), ("username", "alice"), ("password", "correct horse battery")])
         let responses = try await race(try #require(login["refresh_token"]), on: [a, b], secret: secret)
@@ -74,6 +75,25 @@ struct PostgresEndToEndTests {
         let next = try await w.oauth("acme", "token", client: ("web", secret), [("grant_type", "refresh_token"), ("refresh_token", successors.first!)])
         #expect(next.status == 200)
         #expect(try await w.oauth("acme", "introspect", client: ("web", secret), [("token", next["access_token"]!)]).json["active"] as? Bool == true)
+        #expect(await a.stop() == 0)
+        #expect(await b.stop() == 0)
+    }
+
+    /// Audit finding 6 across nodes: of 64 racers within the window, one rotates and `refresh_reuse_grace_count`
+    /// (3) get grace successors; the others are reuse, and the family is revoked on both nodes.
+    @Test func twoNodesRacingWithinGraceGetNoMoreSuccessorsThanTheRetryCount() async throws {
+        let (a, b, w, secret) = try await twoNodes(policy: #"{"refresh_reuse_grace": 10}"#)
+        let login = try await w.oauth("acme", "token", client: ("web", secret),
+                                      [("grant_type", "password"), ("username", "alice"), ("password", "correct horse battery")])
+        let responses = try await race(try #require(login["refresh_token"]), on: [a, b], secret: secret)
+        let winners = responses.filter { $0.status == 200 }
+        print("race, grace 10, count 3: \(winners.count) × 200 of \(responses.count)")
+        #expect(winners.count == 4, "one rotation and three grace retries")
+        #expect(responses.allSatisfy { $0.status == 200 || ($0.status == 400 && $0["error"] == "invalid_grant") })
+        for successor in winners.compactMap({ $0["refresh_token"] }) {
+            let refresh = try await w.oauth("acme", "token", client: ("web", secret), [("grant_type", "refresh_token"), ("refresh_token", successor)])
+            #expect(refresh.status == 400, "the reuse revoked the family")
+        }
         #expect(await a.stop() == 0)
         #expect(await b.stop() == 0)
     }

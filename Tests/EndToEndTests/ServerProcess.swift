@@ -23,9 +23,9 @@ final class ServerProcess: @unchecked Sendable {
         return ".build/debug/identityd"
     }
 
-    init(environment extra: [String: String] = [:], arguments: [String] = ["serve"]) throws {
+    init(environment extra: [String: String] = [:], arguments: [String] = ["serve"], dataDirectory reused: URL? = nil) throws {
         port = try Self.freePort()
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("identityd-e2e-\(UUID().uuidString)")
+        dataDirectory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("identityd-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         logFile = dataDirectory.appendingPathComponent("server.log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
@@ -36,8 +36,14 @@ final class ServerProcess: @unchecked Sendable {
         environment["IDENTITY_PORT"] = "\(port)"
         environment["IDENTITY_DATA_DIR"] = dataDirectory.path
         environment["IDENTITY_LOG_LEVEL"] = "debug"
-        environment["IDENTITY_PASSWORD_HASH_COST"] = "12"
+        // Cheap password hashes: the tests create and log in many users.
+        environment["IDENTITY_PASSWORD_HASH_MEMORY"] = "1024"
+        environment["IDENTITY_PASSWORD_HASH_ITERATIONS"] = "1"
         environment.merge(extra) { $1 }
+        // PostgreSQL needs the master key configured (every node must share it).
+        if environment["IDENTITY_STORE"]?.hasPrefix("postgres") == true, environment["IDENTITY_MASTER_KEY"] == nil {
+            environment["IDENTITY_MASTER_KEY"] = Self.testMasterKey
+        }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log
@@ -60,6 +66,12 @@ final class ServerProcess: @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
+    /// Waits for the process to end by itself (a start that must fail) and returns its exit status.
+    func waitForExit(seconds: Double = 20) async -> Int32? {
+        for _ in 0..<Int(seconds * 20) where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     /// Sends SIGTERM and returns the exit status.
     func stop() async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
@@ -76,6 +88,9 @@ final class ServerProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: dataDirectory)
     }
+
+    /// The master key of the PostgreSQL test servers (base64 of 32 bytes).
+    static let testMasterKey = Data(repeating: 0x5A, count: 32).base64EncodedString()
 
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -127,19 +142,10 @@ enum HTTP {
     }
 
     private static func exchange(_ request: Data, port: Int) throws -> Data {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw E2EError("socket failed") }
+        let fd = try connectLoopback(port: port)
         defer { close(fd) }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw E2EError("connection refused") }
         var sent = 0
         while sent < request.count {
             let n = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -192,4 +198,22 @@ enum HTTP {
     }
 
     static func basic(_ id: String, _ secret: String) -> String { "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString() }
+}
+
+/// A TCP socket connected to 127.0.0.1:`port` (blocking).
+func connectLoopback(port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw E2EError("socket failed") }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        close(fd)
+        throw E2EError("connection refused")
+    }
+    return fd
 }

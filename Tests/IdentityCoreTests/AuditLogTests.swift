@@ -155,3 +155,58 @@ extension AuditLogTests {
         #expect(store.written.withLock { $0.map(\.clientID) } == (0..<8).map { "c\($0)" })
     }
 }
+
+/// Like PostgreSQL's jsonb with a NUL: refuses, as a whole, any batch holding an event whose detail is
+/// "poison" (the store answers, and would answer the same to every retry).
+final class PoisonRefusingEventStore: EventStore {
+    let written = Mutex<[AuditEvent]>([])
+    let writes = Mutex(0)
+    let down = Mutex(false)
+
+    func appendEvents(_ events: [AuditEvent], batch: String) async throws {
+        writes.withLock { $0 += 1 }
+        if down.withLock({ $0 }) { throw StoreError.unavailable("test: down") }
+        if events.contains(where: { $0.detail == "poison" }) { throw StoreError.rejected("test: invalid byte sequence") }
+        written.withLock { $0 += events }
+    }
+
+    func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent] { [] }
+}
+
+extension AuditLogTests {
+    /// Finding 1: one event the store refuses failed its batch, which was retried first forever: no audit
+    /// event was written again and, the queue full, every token request got 503. Now a refused batch is
+    /// bisected down to the bad event, which alone is dropped (logged by kind and tenant); the others are
+    /// written, in order, at once.
+    @Test func aBatchTheStoreRefusesIsBisectedAndOnlyTheBadEventDropped() async throws {
+        let store = PoisonRefusingEventStore()
+        let log = AuditLog(store: store, logger: LogSink(Logger(label: "test")), flushThreshold: 10_000)
+        for n in 0..<100 {
+            log.record(AuditEvent(tenantID: "acme", kind: .clientAuthFailed, time: Date(), detail: n == 37 ? "poison" : "n\(n)"))
+        }
+        await log.flush()
+        let written = store.written.withLock { $0 }
+        #expect(written.count == 99)
+        #expect(written.map(\.detail) == (0..<100).filter { $0 != 37 }.map { "n\($0)" })
+        #expect(log.queued == 0)
+        #expect(store.writes.withLock { $0 } <= 2 * 7 + 1)  // log2(100) levels of halves
+        // Later events are not held back.
+        log.record(AuditEvent(tenantID: "acme", kind: .tokenIssued, time: Date(), detail: "after"))
+        await log.flush()
+        #expect(store.written.withLock { $0 }.last?.detail == "after")
+    }
+
+    /// A store that is down drops nothing while bisecting: what was not written waits for the next flush.
+    @Test func aStoreGoingDownDuringABisectionKeepsEveryUnwrittenEvent() async throws {
+        let store = PoisonRefusingEventStore()
+        let log = AuditLog(store: store, logger: LogSink(Logger(label: "test")), flushThreshold: 10_000)
+        for n in 0..<10 { log.record(AuditEvent(tenantID: "acme", kind: .tokenIssued, time: Date(), detail: n == 0 ? "poison" : "n\(n)")) }
+        store.down.withLock { $0 = true }
+        await log.flush()
+        #expect(log.queued == 10)
+        store.down.withLock { $0 = false }
+        await log.flush()
+        #expect(store.written.withLock { $0 }.map(\.detail) == (1..<10).map { "n\($0)" })
+        #expect(log.queued == 0)
+    }
+}

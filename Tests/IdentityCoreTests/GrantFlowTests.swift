@@ -13,11 +13,7 @@ import Testing
     var userID = ""
 
     init() async throws {
-        let random = SystemRandomSource()
-        runtime = try IdentityRuntime(store: MemoryStore(), clock: clock, random: random,
-                                      hasher: PasswordHasher(parameters: .testing, random: random, lanes: 1),
-                                      masterKey: Array(repeating: 1, count: 32), publicURL: "http://id.test",
-                                      revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 300)
+        runtime = try .forTests(store: MemoryStore(), clock: clock, tenantCacheTTL: 300)
         admin = Administration(runtime: runtime, operatorKey: "operator")
         _ = try await admin.createTenant(.init(id: "acme", name: "Acme", policy: json(#"""
             {"session_idle_ttl": 100, "session_max_ttl": 250, "refresh_reuse_grace": 5,
@@ -104,11 +100,7 @@ import Testing
     /// A node remembers the refresh tokens it issued and skips the store's lookup when one comes back. When
     /// another node has rotated that token meanwhile, or the session was revoked, the store still decides.
     @Test func aTokenRotatedOnAnotherNodeIsReuseHereToo() async throws {
-        let random = SystemRandomSource()
-        let other = try IdentityRuntime(store: runtime.store, clock: clock, random: random,
-                                        hasher: PasswordHasher(parameters: .testing, random: random, lanes: 1),
-                                        masterKey: Array(repeating: 1, count: 32), publicURL: "http://id.test",
-                                        revocationCache: InProcessRevocationCache(), log: LogSink(.init(label: "test")), tenantCacheTTL: 300)
+        let other = try IdentityRuntime.forTests(store: runtime.store, clock: clock, tenantCacheTTL: 300)
         func refreshOnOther(_ token: String?) async throws -> TokenResponse {
             try await other.tokenEndpoint.respond(tenantID: "acme", request: TokenRequest(
                 parameters: ["grant_type": "refresh_token", "refresh_token": token ?? ""],

@@ -24,6 +24,7 @@ import Testing
             (OAuthError.temporarilyUnavailable, 503, "temporarily_unavailable", .retryAfter, "1"),
             (OAuthError.invalidToken(reason: "x"), 401, "invalid_token", .wwwAuthenticate, "Bearer error=\"invalid_token\""),
             (StoreError.unavailable("down"), 503, "temporarily_unavailable", .retryAfter, "1"),
+            (HashingQueueFull(), 503, "temporarily_unavailable", .retryAfter, "1"),
             (AdminError.invalidField("x", "y"), 400, "invalid_request", nil, nil),
             (BodyTooLarge(), 413, "invalid_request", nil, nil),
             (CancellationError(), 500, "server_error", nil, nil),

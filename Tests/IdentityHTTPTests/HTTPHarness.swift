@@ -23,11 +23,7 @@ struct HTTPHarness {
     }
 
     init() async throws {
-        let random = SystemRandomSource()
-        runtime = try IdentityRuntime(store: MemoryStore(), clock: clock, random: random,
-                                      hasher: PasswordHasher(parameters: .testing, random: random, lanes: 1),
-                                      masterKey: Array(repeating: 7, count: 32), publicURL: "http://id.test",
-                                      revocationCache: InProcessRevocationCache(clock: clock), log: LogSink(.init(label: "test")))
+        runtime = try .forTests(store: MemoryStore(), clock: clock, keyByte: 7)
         admin = Administration(runtime: runtime, operatorKey: operatorKey)
         tenantKey = try await admin.createTenant(.init(id: "acme", name: "Acme"), by: .operator).field("admin_key")
         secret = try await admin.createClient("acme", .init(clientID: "web", name: "Web", type: "confidential",

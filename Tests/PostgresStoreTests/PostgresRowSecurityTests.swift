@@ -21,6 +21,12 @@ struct PostgresRowSecurityTests {
         try await store.createUser(Fixture.user())
         try await store.createSession(Fixture.session(), firstToken: Fixture.token(key: "r1"))
         try await store.appendEvents([AuditEvent(tenantID: "acme", kind: .tokenIssued, time: t0)])
+        try await store.saveCode(AuthorizationCode(tenantID: "acme", codeHash: "c1", clientID: "web", redirectURI: "https://app.test/cb",
+                                                   codeChallenge: "x", nonce: nil, scopes: [], userID: "usr_1", acr: .pwd, amr: ["pwd"],
+                                                   authTime: t0, dpopJKT: nil, browserSessionID: nil, createdAt: t0, expiresAt: t0 + 60))
+        try await store.createBrowserSession(BrowserSession(tenantID: "acme", id: "bs_1", secretHash: "h", userID: "usr_1", acr: .pwd,
+                                                            amr: ["pwd"], authTime: t0, createdAt: t0, expiresAt: t0 + 60))
+        try await store.saveConsent(Consent(tenantID: "acme", userID: "usr_1", clientID: "web", scopes: ["openid"], grantedAt: t0))
         try await store.close()
 
         try await TestServers.withPostgres(url) { client in
@@ -31,10 +37,14 @@ struct PostgresRowSecurityTests {
                     return try rows[0].makeRandomAccess()["n"].decode(Int.self)
                 }
             }
-            for table in ["tenants", "signing_keys", "clients", "users", "sessions", "refresh_tokens", "events"] {
+            for table in ["tenants", "signing_keys", "clients", "users", "sessions", "refresh_tokens", "events", "authorization_codes",
+                          "browser_sessions", "consents"] {
                 #expect(try await count(table, tenant: nil) == 0, "\(table) is visible without app.tenant_id")
                 #expect(try await count(table, tenant: "umbrella") == (table == "tenants" ? 1 : 0), "\(table) leaks across tenants")
                 #expect(try await count(table, tenant: "acme") >= 1, "\(table) hides the tenant's own rows")
+                // Finding 10: '*' used to be the setting that opened every tenant; a tenant id from a URL
+                // could name it. It is a tenant id like any other now.
+                #expect(try await count(table, tenant: "*") == 0, "\(table) is visible to app.tenant_id = '*'")
             }
             // Writes are walled too: without the setting an UPDATE touches nothing.
             let updated = try await client.query("UPDATE sessions SET status = 'revoked' RETURNING id").collect()

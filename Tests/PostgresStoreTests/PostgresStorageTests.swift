@@ -74,7 +74,7 @@ struct PostgresStorageTests {
         func tokens() async throws -> [String] {
             try await TestServers.withPostgres(url) { client in
                 try await client.withTransaction(logger: .init(label: "test")) { db in
-                    try await db.query("SELECT set_config('app.tenant_id', '*', true)", logger: .init(label: "test"))
+                    try await db.query("SELECT set_config('app.cross_tenant', 'on', true)", logger: .init(label: "test"))
                     return try await db.query("SELECT tenant_id || '/' || lookup_key AS k FROM refresh_tokens ORDER BY 1", logger: .init(label: "test"))
                         .collect().map { try $0.makeRandomAccess()["k"].decode(String.self) }
                 }
@@ -87,5 +87,17 @@ struct PostgresStorageTests {
         #expect(try await store.deleteTenant(id: "acme"))
         #expect(try await tokens() == ["umbrella/l1"])
         try await store.close()
+    }
+}
+
+/// Finding 12: `sslmode` values other than disable, require and verify-full are refused, not silently off.
+@Suite struct PostgresSettingsTests {
+    @Test func onlyKnownSSLModesAreAccepted() throws {
+        #expect(try PostgresStore.Settings(url: "postgres://u:p@db:5432/x").tlsMode == .disable)
+        #expect(try PostgresStore.Settings(url: "postgres://u:p@db:5432/x?sslmode=require").tlsMode == .require)
+        #expect(try PostgresStore.Settings(url: "postgres://u:p@db:5432/x?sslmode=verify-full").tlsMode == .verifyFull)
+        for mode in ["verify-ca", "prefer", "allow", "REQUIRE", ""] {
+            #expect(throws: StoreError.self, "\(mode)") { try PostgresStore.Settings(url: "postgres://u:p@db:5432/x?sslmode=\(mode)") }
+        }
     }
 }

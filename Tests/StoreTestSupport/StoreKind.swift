@@ -31,7 +31,9 @@ public enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendab
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("identityd-conformance-\(UUID().uuidString).db").path
             store = try await SQLiteStore.open(path: path)
         case .postgres:
-            store = try PostgresStore.connect(url: try TestPostgres.freshDatabase())
+            // 8 connections (not the default 16, all opened at start): the suites run in parallel, and every
+            // connection counts against the cluster's max_connections.
+            store = try PostgresStore.connect(url: try TestPostgres.freshDatabase() + "?pool_size=8")
         }
         try await store.migrate()
         try await store.migrate()  // migrations are idempotent

@@ -16,13 +16,18 @@ public final class MemoryStore: IdentityStore {
         var revocations: [Revocation] = []
         var events: [AuditEvent] = []
         var nextEventID: Int64 = 1
+        var totpSteps: [String: Int64] = [:]
+        var settings: [String: String] = [:]
+        var codes: [String: AuthorizationCode] = [:]
+        var browserSessions: [String: BrowserSession] = [:]
+        var consents: [String: Consent] = [:]
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init() {}
 
-    private static func key(_ tenantID: String, _ id: String) -> String { tenantID + "\u{1F}" + id }
+    static func key(_ tenantID: String, _ id: String) -> String { tenantID + "\u{1F}" + id }
 
     public func migrate() async throws {}
     public func ping() async throws {}
@@ -62,11 +67,23 @@ public final class MemoryStore: IdentityStore {
             state.tokens = state.tokens.filter { $0.value.tenantID != id }
             state.revocations.removeAll { $0.tenantID == id }
             state.events.removeAll { $0.tenantID == id }
+            state.codes = state.codes.filter { $0.value.tenantID != id }
+            state.browserSessions = state.browserSessions.filter { $0.value.tenantID != id }
+            state.consents = state.consents.filter { $0.value.tenantID != id }
             return true
         }
     }
 
     public func tenantID(adminKeyHash hash: String) async throws -> String? { state.withLock { $0.adminKeys[hash] } }
+
+    public func replaceAdminKeyHash(tenantID: String, hash: String) async throws -> Bool {
+        state.withLock { state in
+            guard state.tenants[tenantID] != nil else { return false }
+            state.adminKeys = state.adminKeys.filter { $0.value != tenantID }
+            state.adminKeys[hash] = tenantID
+            return true
+        }
+    }
 
     // MARK: keys
 
@@ -146,6 +163,39 @@ public final class MemoryStore: IdentityStore {
         state.withLock { $0.users.removeValue(forKey: Self.key(tenantID, id)) != nil }
     }
 
+    public func replacePasswordHash(tenantID: String, userID: String, old: String, new: String) async throws -> Bool {
+        state.withLock { state in
+            let key = Self.key(tenantID, userID)
+            guard var user = state.users[key], user.passwordHash == old else { return false }
+            user.passwordHash = new
+            state.users[key] = user
+            return true
+        }
+    }
+
+    public func acceptTOTPStep(tenantID: String, userID: String, step: Int64) async throws -> Bool {
+        state.withLock { state in
+            let key = Self.key(tenantID, userID)
+            guard state.users[key] != nil, (state.totpSteps[key] ?? .min) < step else { return false }
+            state.totpSteps[key] = step
+            return true
+        }
+    }
+
+    // MARK: settings
+
+    public func setting(_ name: String) async throws -> String? { state.withLock { $0.settings[name] } }
+
+    public func insertSetting(_ name: String, value: String) async throws -> String {
+        state.withLock { state in
+            if let existing = state.settings[name] { return existing }
+            state.settings[name] = value
+            return value
+        }
+    }
+
+    public func replaceSetting(_ name: String, value: String) async throws { state.withLock { $0.settings[name] = value } }
+
     // MARK: sessions
 
     public func createSession(_ session: Session, firstToken: RefreshTokenRecord?) async throws {
@@ -180,12 +230,16 @@ public final class MemoryStore: IdentityStore {
     public func applyRefresh(_ write: RefreshWrite) async throws -> RefreshWriteResult {
         state.withLock { state in
             let tokenKey = Self.key(write.tenantID, write.presentedKey), sessionKey = Self.key(write.tenantID, write.sessionID)
-            guard var token = state.tokens[tokenKey], token.state == write.expectedState else { return .tokenChanged }
+            guard var token = state.tokens[tokenKey], token.state == write.expectedState,
+                  write.graceLimit.map({ !token.superseded && token.graceUses < $0 }) ?? true else { return .tokenChanged }
             guard var session = state.sessions[sessionKey], session.isLive(at: write.now) else { return .sessionNotLive }
-            if token.state != write.newState {
-                token.state = write.newState
-                if write.newState == .rotated { token.rotatedAt = write.now }
-                state.tokens[tokenKey] = token
+            if token.state != write.newState, write.newState == .rotated { token.rotatedAt = write.now }
+            token.state = write.newState
+            if write.graceLimit != nil { token.graceUses += 1 }
+            state.tokens[tokenKey] = token
+            if let parent = write.supersedes, var superseded = state.tokens[Self.key(write.tenantID, parent)] {
+                superseded.superseded = true
+                state.tokens[Self.key(write.tenantID, parent)] = superseded
             }
             session.lastUsedAt = write.lastUsedAt
             session.idleExpiresAt = write.idleExpiresAt
@@ -206,6 +260,10 @@ public final class MemoryStore: IdentityStore {
 
     public func revokeClientSessions(tenantID: String, clientID: String, at now: Date) async throws -> [Session] {
         state.withLock { state in Self.revoke(&state, tenantID: tenantID, now: now) { $0.clientID == clientID } }
+    }
+
+    public func revokeBrowserSessionSessions(tenantID: String, browserSessionID: String, at now: Date) async throws -> [Session] {
+        state.withLock { state in Self.revoke(&state, tenantID: tenantID, now: now) { $0.browserSessionID == browserSessionID } }
     }
 
     private static func revoke(_ state: inout State, tenantID: String, now: Date, where matches: (Session) -> Bool) -> [Session] {
@@ -282,9 +340,11 @@ public final class MemoryStore: IdentityStore {
                 state.tokens = state.tokens.filter { !($0.value.tenantID == session.tenantID && $0.value.sessionID == session.id) }
                 removed += 1 + tokensBefore - state.tokens.count
             }
-            let before = state.revocations.count
+            let before = state.revocations.count + state.codes.count + state.browserSessions.count
             state.revocations.removeAll { $0.expiresAt <= now }
-            return removed + before - state.revocations.count
+            state.codes = state.codes.filter { $0.value.expiresAt > now.addingTimeInterval(-86_400) }
+            state.browserSessions = state.browserSessions.filter { $0.value.expiresAt > now }
+            return removed + before - state.revocations.count - state.codes.count - state.browserSessions.count
         }
     }
 }

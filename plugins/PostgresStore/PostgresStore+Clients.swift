@@ -7,9 +7,10 @@ extension PostgresStore {
         let logger = self.logger
         try await inTenant(c.tenantID) { db in
             try await db.query("""
-                INSERT INTO clients (tenant_id, id, name, kind, secret_hash, grant_types, redirect_uris, scopes, created_at, updated_at)
+                INSERT INTO clients (tenant_id, id, name, kind, secret_hash, grant_types, redirect_uris, scopes, created_at, updated_at,
+                  secret_rotated_at, post_logout_redirect_uris, require_consent)
                 VALUES (\(c.tenantID), \(c.id), \(c.name), \(c.kind.rawValue), \(c.secretHash), \(c.grantTypes.map(\.rawValue)), \(c.redirectURIs),
-                        \(c.scopes), \(c.createdAt), \(c.updatedAt))
+                        \(c.scopes), \(c.createdAt), \(c.updatedAt), \(c.secretRotatedAt), \(c.postLogoutRedirectURIs), \(c.requireConsent))
                 """, logger: logger)
         }
     }
@@ -33,7 +34,8 @@ extension PostgresStore {
         return try await inTenant(c.tenantID) { db in
             try await db.changed("""
                 UPDATE clients SET name = \(c.name), secret_hash = \(c.secretHash), grant_types = \(c.grantTypes.map(\.rawValue)),
-                  redirect_uris = \(c.redirectURIs), scopes = \(c.scopes), updated_at = \(c.updatedAt)
+                  redirect_uris = \(c.redirectURIs), scopes = \(c.scopes), updated_at = \(c.updatedAt), secret_rotated_at = \(c.secretRotatedAt),
+                  post_logout_redirect_uris = \(c.postLogoutRedirectURIs), require_consent = \(c.requireConsent)
                 WHERE tenant_id = \(c.tenantID) AND id = \(c.id) RETURNING id
                 """, logger: logger)
         }

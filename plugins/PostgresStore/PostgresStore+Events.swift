@@ -17,7 +17,7 @@ extension PostgresStore {
         let json = try AuditEvent.batchJSON(events)
         let tenants = Array(Set(events.map(\.tenantID)))
         // Across tenants, like the purge: the events name their tenants themselves.
-        try await inTenant("*") { db in
+        try await inAllTenants { db in
             try await db.query("""
                 WITH first AS (INSERT INTO event_batches (id) VALUES (\(batch)) ON CONFLICT DO NOTHING RETURNING id),
                   live AS (SELECT id FROM tenants WHERE id = ANY(\(tenants)) FOR KEY SHARE)

@@ -23,13 +23,13 @@ struct Prepared<Statement: PreparedSQL>: PostgresPreparedStatement {
 typealias StoredRow = Row
 
 enum FindRefreshSQL: PreparedSQL {
-    static let name = "identityd_find_refresh"
-    static let sql = "SELECT * FROM identity_find_refresh($1, $2)"
+    static let name = "identityd_find_refresh3"
+    static let sql = "SELECT * FROM identity_find_refresh3($1, $2)"
 }
 
 enum ApplyRefreshSQL: PreparedSQL {
-    static let name = "identityd_apply_refresh"
-    static let sql = "SELECT identity_apply_refresh($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS result"
+    static let name = "identityd_apply_refresh2"
+    static let sql = "SELECT identity_apply_refresh2($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS result"
 }
 
 enum UserByIDSQL: PreparedSQL {

@@ -15,7 +15,7 @@ extension PostgresStore {
 
     public func revocations(liveAt now: Date) async throws -> [Revocation] {
         let logger = self.logger
-        return try await inTenant("*") { db in
+        return try await inAllTenants { db in
             try await db.rows("SELECT * FROM revocations WHERE expires_at > \(now)", logger: logger).map { try $0.revocation() }
         }
     }

@@ -35,7 +35,8 @@ struct Row {
         Client(tenantID: try string("tenant_id"), id: try string("id"), name: try string("name"), kind: try value("kind", as: Client.Kind.self),
                secretHash: try optionalString("secret_hash"), grantTypes: try list("grant_types").compactMap(GrantType.init(rawValue:)),
                redirectURIs: try list("redirect_uris"), scopes: try list("scopes"), createdAt: try time("created_at"),
-               updatedAt: try time("updated_at"))
+               updatedAt: try time("updated_at"), secretRotatedAt: try optionalTime("secret_rotated_at"),
+               postLogoutRedirectURIs: try list("post_logout_redirect_uris"), requireConsent: try cells["require_consent"].decode(Bool.self))
     }
 
     func user() throws -> User {
@@ -53,13 +54,35 @@ struct Row {
                 absoluteExpiresAt: try time(prefix + "absolute_expires_at"), accessExpiresAt: try time(prefix + "access_expires_at"),
                 status: try value(prefix + "status", as: Session.Status.self), revokedAt: try optionalTime(prefix + "revoked_at"),
                 dpopJKT: try optionalString(prefix + "dpop_jkt"), ip: try optionalString(prefix + "ip"),
-                userAgent: try optionalString(prefix + "user_agent"))
+                userAgent: try optionalString(prefix + "user_agent"), browserSessionID: try optionalString(prefix + "browser_session_id"))
     }
 
     func refreshToken(tenantID: String) throws -> RefreshTokenRecord {
         RefreshTokenRecord(tenantID: tenantID, lookupKey: try string("lookup_key"), sessionID: try string("session_id"),
                            clientID: try string("client_id"), state: try value("state", as: RefreshTokenRecord.State.self),
-                           createdAt: try time("created_at"), rotatedAt: try optionalTime("rotated_at"), parentKey: try optionalString("parent_key"))
+                           createdAt: try time("created_at"), rotatedAt: try optionalTime("rotated_at"), parentKey: try optionalString("parent_key"),
+                           graceUses: try cells["grace_uses"].decode(Int?.self) ?? 0, superseded: try cells["superseded"].decode(Bool?.self) ?? false)
+    }
+
+    func authorizationCode() throws -> AuthorizationCode {
+        AuthorizationCode(tenantID: try string("tenant_id"), codeHash: try string("code_hash"), clientID: try string("client_id"),
+                          redirectURI: try string("redirect_uri"), codeChallenge: try string("code_challenge"), nonce: try optionalString("nonce"),
+                          scopes: try list("scopes"), userID: try string("user_id"), acr: try value("acr", as: AuthenticationLevel.self),
+                          amr: try list("amr"), authTime: try time("auth_time"), dpopJKT: try optionalString("dpop_jkt"),
+                          browserSessionID: try optionalString("browser_session_id"), createdAt: try time("created_at"),
+                          expiresAt: try time("expires_at"), consumedAt: try optionalTime("consumed_at"), sessionID: try optionalString("session_id"))
+    }
+
+    func browserSession() throws -> BrowserSession {
+        BrowserSession(tenantID: try string("tenant_id"), id: try string("id"), secretHash: try string("secret_hash"), userID: try string("user_id"),
+                       acr: try value("acr", as: AuthenticationLevel.self), amr: try list("amr"), authTime: try time("auth_time"),
+                       createdAt: try time("created_at"), expiresAt: try time("expires_at"), status: try value("status", as: BrowserSession.Status.self),
+                       ip: try optionalString("ip"), userAgent: try optionalString("user_agent"))
+    }
+
+    func consent() throws -> Consent {
+        Consent(tenantID: try string("tenant_id"), userID: try string("user_id"), clientID: try string("client_id"), scopes: try list("scopes"),
+                grantedAt: try time("granted_at"))
     }
 
     func event() throws -> AuditEvent {

@@ -3,15 +3,21 @@
 /// lock, so two nodes starting at once apply each exactly once.
 ///
 /// Every tenant-scoped table has row-level security, forced on the owner too, keyed by the transaction's
-/// `app.tenant_id` setting: a query that did not set it sees and changes nothing. `'*'` is the setting of the
-/// few operations that span tenants (list tenants, warm the revocation cache, purge, write audit batches). The
-/// role identityd connects as must not be a superuser or have BYPASSRLS, or this wall does not stand.
+/// `app.tenant_id` setting: a query that did not set it sees and changes nothing. `app.cross_tenant = 'on'` is
+/// the setting of the few operations that span tenants (list tenants, warm the revocation cache, purge, write
+/// audit batches; until migration 10 it was `app.tenant_id = '*'`). The role identityd connects as must not be
+/// a superuser or have BYPASSRLS, or this wall does not stand.
 ///
-/// Where the live definitions are (a later migration replaces an earlier one's): tables, indexes and
-/// row-level security policies — migrations 1, 4, 6–9; `identity_find_refresh` — migration 8;
-/// `identity_apply_refresh` — migration 5; `identity_user_by_id`, `identity_user_by_name` — migration 3.
+/// Where the live definitions are (a later migration replaces an earlier one's): tables and indexes —
+/// migrations 1, 4, 6–11; row-level security policies — migrations 10 and 11; `identity_find_refresh3` —
+/// migration 11; `identity_apply_refresh2` — migration 10 (`identity_find_refresh2`, `identity_find_refresh`
+/// and `identity_apply_refresh` serve only nodes of earlier versions); `identity_user_by_id`, `identity_user_by_name` —
+/// migration 3.
 enum PostgresSchema {
+    /// The tenant-scoped tables of migration 1 (released: never change this list).
     static let tenantTables = ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events"]
+    /// The tenant-scoped tables of migration 11.
+    static let signInTables = ["authorization_codes", "browser_sessions", "consents"]
 
     static let migrations: [[String]] = [
         [
@@ -261,6 +267,152 @@ enum PostgresSchema {
         [
             "ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_tenant_id_session_id_fkey",
         ],
+        // Version 10: the December audit. Grace retries counted per rotated token, superseded tokens (no more
+        // grace once a successor was rotated), the last accepted TOTP step per user, when a client's secret
+        // was rotated, a settings table (the master key's check value; no tenant data, so no row-level
+        // security). The refresh functions are replaced by versions that know the new columns (the old ones
+        // stay for nodes of the previous version during a rolling upgrade). Cross-tenant work no longer sets
+        // `app.tenant_id` to '*', which a tenant id from outside could have named, but `app.cross_tenant`.
+        [
+            "ALTER TABLE refresh_tokens ADD COLUMN grace_uses integer NOT NULL DEFAULT 0",
+            "ALTER TABLE refresh_tokens ADD COLUMN superseded boolean NOT NULL DEFAULT false",
+            "ALTER TABLE users ADD COLUMN totp_last_step bigint",
+            "ALTER TABLE clients ADD COLUMN secret_rotated_at timestamptz",
+            "CREATE TABLE settings (name text PRIMARY KEY, value text NOT NULL)",
+            """
+            CREATE FUNCTION identity_find_refresh2(p_tenant text, p_key text)
+            RETURNS TABLE (lookup_key text, session_id text, client_id text, state text, created_at timestamptz, rotated_at timestamptz,
+              parent_key text, grace_uses integer, superseded boolean, s_user_id text, s_client_id text, s_scopes text[], s_acr text,
+              s_amr text[], s_auth_time timestamptz, s_created_at timestamptz, s_last_used_at timestamptz, s_idle_expires_at timestamptz,
+              s_absolute_expires_at timestamptz, s_access_expires_at timestamptz, s_status text, s_revoked_at timestamptz, s_dpop_jkt text,
+              s_ip text, s_user_agent text)
+            LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              RETURN QUERY SELECT t.lookup_key, t.session_id, t.client_id, t.state, t.created_at, t.rotated_at, t.parent_key,
+                t.grace_uses, t.superseded, s.user_id, s.client_id, s.scopes, s.acr, s.amr, s.auth_time, s.created_at, s.last_used_at,
+                s.idle_expires_at, s.absolute_expires_at, s.access_expires_at, s.status, s.revoked_at, s.dpop_jkt, s.ip, s.user_agent
+              FROM refresh_tokens t
+              CROSS JOIN LATERAL (SELECT * FROM sessions x WHERE x.tenant_id = t.tenant_id AND x.id = t.session_id LIMIT 1) s
+              WHERE t.tenant_id = p_tenant AND t.lookup_key = p_key;
+            END $$
+            """,
+            """
+            CREATE FUNCTION identity_apply_refresh2(p_tenant text, p_key text, p_expected text, p_new text, p_now timestamptz,
+              p_session text, p_last_used timestamptz, p_idle timestamptz, p_access timestamptz, p_successor text, p_successor_client text,
+              p_successor_created timestamptz, p_successor_parent text, p_grace_limit integer, p_supersedes text)
+            RETURNS text LANGUAGE plpgsql AS $$
+            DECLARE
+              changed integer;
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              UPDATE sessions SET last_used_at = p_last_used, idle_expires_at = p_idle,
+                access_expires_at = GREATEST(access_expires_at, p_access)
+                WHERE tenant_id = p_tenant AND id = p_session
+                  AND status = 'active' AND idle_expires_at > p_now AND absolute_expires_at > p_now;
+              GET DIAGNOSTICS changed = ROW_COUNT;
+              IF changed = 0 THEN
+                IF EXISTS (SELECT 1 FROM refresh_tokens WHERE tenant_id = p_tenant AND lookup_key = p_key AND state = p_expected) THEN
+                  RETURN 'session_not_live';
+                END IF;
+                RETURN 'token_changed';
+              END IF;
+              -- The compare-and-set: of two racing calls expecting the same state, only the first finds it; a grace
+              -- retry also needs the token unsuperseded and under its retry limit, and counts itself.
+              UPDATE refresh_tokens SET state = p_new,
+                rotated_at = CASE WHEN p_new = 'rotated' AND state <> 'rotated' THEN p_now ELSE rotated_at END,
+                grace_uses = grace_uses + CASE WHEN p_grace_limit IS NULL THEN 0 ELSE 1 END
+                WHERE tenant_id = p_tenant AND lookup_key = p_key AND state = p_expected
+                  AND (p_grace_limit IS NULL OR (NOT superseded AND grace_uses < p_grace_limit));
+              GET DIAGNOSTICS changed = ROW_COUNT;
+              IF changed = 0 THEN
+                RAISE EXCEPTION 'refresh token changed' USING ERRCODE = '\(tokenChangedState)';
+              END IF;
+              IF p_supersedes IS NOT NULL THEN
+                UPDATE refresh_tokens SET superseded = true WHERE tenant_id = p_tenant AND lookup_key = p_supersedes;
+              END IF;
+              IF p_successor IS NOT NULL THEN
+                INSERT INTO refresh_tokens (tenant_id, lookup_key, session_id, client_id, state, created_at, parent_key)
+                  VALUES (p_tenant, p_successor, p_session, p_successor_client, 'active', p_successor_created, p_successor_parent);
+              END IF;
+              RETURN 'applied';
+            END $$
+            """,
+            """
+            DROP POLICY tenant_wall ON tenants
+            """,
+            """
+            CREATE POLICY tenant_wall ON tenants
+              USING (id = current_setting('app.tenant_id', true) OR current_setting('app.cross_tenant', true) = 'on')
+            """,
+        ] + tenantTables.flatMap { table in
+            [
+                "DROP POLICY tenant_wall ON \(table)",
+                """
+                CREATE POLICY tenant_wall ON \(table)
+                  USING (tenant_id = current_setting('app.tenant_id', true) OR current_setting('app.cross_tenant', true) = 'on')
+                """,
+            ]
+        },
+        // Version 11: browser sign-in. Authorization codes (only their hash), browser sessions (single sign-on;
+        // only the cookie secret's hash), consents, each walled by tenant; clients' post-logout redirect URIs
+        // and consent flag; the browser session a token family was started in (RP-initiated logout ends it),
+        // which the refresh lookup now returns too (`identity_find_refresh3`; `2` stays for the previous
+        // version's nodes during a rolling upgrade).
+        [
+            "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris text[] NOT NULL DEFAULT '{}'",
+            "ALTER TABLE clients ADD COLUMN require_consent boolean NOT NULL DEFAULT false",
+            "ALTER TABLE sessions ADD COLUMN browser_session_id text",
+            "CREATE INDEX sessions_by_browser_session ON sessions (browser_session_id, tenant_id) WHERE browser_session_id IS NOT NULL",
+            """
+            CREATE TABLE authorization_codes (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, code_hash text NOT NULL,
+              client_id text NOT NULL, redirect_uri text NOT NULL, code_challenge text NOT NULL, nonce text, scopes text[] NOT NULL,
+              user_id text NOT NULL, acr text NOT NULL, amr text[] NOT NULL, auth_time timestamptz NOT NULL, dpop_jkt text,
+              browser_session_id text, created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL, consumed_at timestamptz,
+              session_id text, PRIMARY KEY (tenant_id, code_hash))
+            """,
+            "CREATE INDEX authorization_codes_by_expiry ON authorization_codes (expires_at)",
+            """
+            CREATE TABLE browser_sessions (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, id text NOT NULL,
+              secret_hash text NOT NULL, user_id text NOT NULL, acr text NOT NULL, amr text[] NOT NULL, auth_time timestamptz NOT NULL,
+              created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL, status text NOT NULL, ip text, user_agent text,
+              PRIMARY KEY (tenant_id, id))
+            """,
+            "CREATE INDEX browser_sessions_by_user ON browser_sessions (user_id, tenant_id)",
+            "CREATE INDEX browser_sessions_by_expiry ON browser_sessions (expires_at)",
+            """
+            CREATE TABLE consents (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, user_id text NOT NULL,
+              client_id text NOT NULL, scopes text[] NOT NULL, granted_at timestamptz NOT NULL, PRIMARY KEY (tenant_id, user_id, client_id))
+            """,
+            """
+            CREATE FUNCTION identity_find_refresh3(p_tenant text, p_key text)
+            RETURNS TABLE (lookup_key text, session_id text, client_id text, state text, created_at timestamptz, rotated_at timestamptz,
+              parent_key text, grace_uses integer, superseded boolean, s_user_id text, s_client_id text, s_scopes text[], s_acr text,
+              s_amr text[], s_auth_time timestamptz, s_created_at timestamptz, s_last_used_at timestamptz, s_idle_expires_at timestamptz,
+              s_absolute_expires_at timestamptz, s_access_expires_at timestamptz, s_status text, s_revoked_at timestamptz, s_dpop_jkt text,
+              s_ip text, s_user_agent text, s_browser_session_id text)
+            LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM set_config('app.tenant_id', p_tenant, true);
+              RETURN QUERY SELECT t.lookup_key, t.session_id, t.client_id, t.state, t.created_at, t.rotated_at, t.parent_key,
+                t.grace_uses, t.superseded, s.user_id, s.client_id, s.scopes, s.acr, s.amr, s.auth_time, s.created_at, s.last_used_at,
+                s.idle_expires_at, s.absolute_expires_at, s.access_expires_at, s.status, s.revoked_at, s.dpop_jkt, s.ip, s.user_agent,
+                s.browser_session_id
+              FROM refresh_tokens t
+              CROSS JOIN LATERAL (SELECT * FROM sessions x WHERE x.tenant_id = t.tenant_id AND x.id = t.session_id LIMIT 1) s
+              WHERE t.tenant_id = p_tenant AND t.lookup_key = p_key;
+            END $$
+            """,
+        ] + signInTables.flatMap { table in
+            [
+                "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY tenant_wall ON \(table)
+                  USING (tenant_id = current_setting('app.tenant_id', true) OR current_setting('app.cross_tenant', true) = 'on')
+                """,
+            ]
+        },
     ]
 
     /// The SQLSTATE `identity_apply_refresh` raises when its compare-and-set finds the token changed.

@@ -8,10 +8,10 @@ extension PostgresStore {
         try await inTenant(s.tenantID) { db in
             try await db.query("""
                 INSERT INTO sessions (tenant_id, id, user_id, client_id, scopes, acr, amr, auth_time, created_at, last_used_at, idle_expires_at,
-                  absolute_expires_at, access_expires_at, status, revoked_at, dpop_jkt, ip, user_agent)
+                  absolute_expires_at, access_expires_at, status, revoked_at, dpop_jkt, ip, user_agent, browser_session_id)
                 VALUES (\(s.tenantID), \(s.id), \(s.userID), \(s.clientID), \(s.scopes), \(s.acr.rawValue), \(s.amr), \(s.authTime), \(s.createdAt),
                   \(s.lastUsedAt), \(s.idleExpiresAt), \(s.absoluteExpiresAt), \(s.accessExpiresAt), \(s.status.rawValue), \(s.revokedAt),
-                  \(s.dpopJKT), \(s.ip), \(s.userAgent))
+                  \(s.dpopJKT), \(s.ip), \(s.userAgent), \(s.browserSessionID))
                 """, logger: logger)
             if let t = firstToken {
                 try await db.query("""
@@ -66,6 +66,8 @@ extension PostgresStore {
         statement.bindings.append(successor?.clientID)
         statement.bindings.append(successor?.createdAt)
         statement.bindings.append(successor?.parentKey)
+        statement.bindings.append(w.graceLimit.map { Int32(clamping: $0) })
+        statement.bindings.append(w.supersedes)
         let result = try await reportingOutages { [statement] in
             do {
                 return try await self.rows(of: statement).first?.string("result")
@@ -104,6 +106,15 @@ extension PostgresStore {
             try await db.rows("""
                 UPDATE sessions SET status = 'revoked', revoked_at = \(now)
                 WHERE tenant_id = \(tenantID) AND status = 'active' AND client_id = \(clientID) RETURNING *
+                """, logger: logger)
+        }
+    }
+
+    public func revokeBrowserSessionSessions(tenantID: String, browserSessionID: String, at now: Date) async throws -> [Session] {
+        try await revoke(tenantID: tenantID, now: now) { db, logger in
+            try await db.rows("""
+                UPDATE sessions SET status = 'revoked', revoked_at = \(now)
+                WHERE tenant_id = \(tenantID) AND status = 'active' AND browser_session_id = \(browserSessionID) RETURNING *
                 """, logger: logger)
         }
     }

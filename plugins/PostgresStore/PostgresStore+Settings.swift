@@ -18,8 +18,18 @@ extension PostgresStore {
         public var connectTimeout: Int = 3
         /// `operation_timeout`: seconds an operation may take in all, waiting for a connection included (default 5).
         public var operationTimeout: Int = 5
-        /// `sslmode`: `disable` (default) or `require`.
-        public var requireTLS = false
+        /// How the connection is encrypted (`sslmode`, as libpq names the modes).
+        public enum TLSMode: String, Sendable, Equatable {
+            /// No TLS (the default).
+            case disable
+            /// TLS, the server's certificate not checked (libpq's `require`): encrypted, not authenticated.
+            case require
+            /// TLS, the certificate checked against the system's trust roots and the host name.
+            case verifyFull = "verify-full"
+        }
+        /// `sslmode`: `disable` (default), `require` or `verify-full`; anything else is refused rather than
+        /// quietly meaning no TLS.
+        public var tlsMode = TLSMode.disable
 
         public init(url: String) throws {
             guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
@@ -44,7 +54,11 @@ extension PostgresStore {
                 case "pool_size": poolSize = try number(1...1000)
                 case "connect_timeout": connectTimeout = try number(1...300)
                 case "operation_timeout": operationTimeout = try number(1...600)
-                case "sslmode": requireTLS = value == "require" || value == "verify-full"
+                case "sslmode":
+                    guard let mode = TLSMode(rawValue: value) else {
+                        throw StoreError.unavailable("store URL option sslmode must be disable, require or verify-full, got \(value)")
+                    }
+                    tlsMode = mode
                 default: throw StoreError.unavailable("unknown store URL option \(item.name)")
                 }
             }

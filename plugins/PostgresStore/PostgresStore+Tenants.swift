@@ -26,7 +26,7 @@ extension PostgresStore {
 
     public func tenants() async throws -> [Tenant] {
         let logger = self.logger
-        return try await inTenant("*") { db in
+        return try await inAllTenants { db in
             try await db.rows("SELECT id, name, status, policy::text AS policy, created_at, updated_at FROM tenants ORDER BY id", logger: logger)
                 .map { try $0.tenant() }
         }
@@ -57,8 +57,15 @@ extension PostgresStore {
 
     public func tenantID(adminKeyHash hash: String) async throws -> String? {
         let logger = self.logger
-        return try await inTenant("*") { db in
+        return try await inAllTenants { db in
             try await db.rows("SELECT id FROM tenants WHERE admin_key_hash = \(hash)", logger: logger).first?.string("id")
+        }
+    }
+
+    public func replaceAdminKeyHash(tenantID: String, hash: String) async throws -> Bool {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            try await db.changed("UPDATE tenants SET admin_key_hash = \(hash) WHERE id = \(tenantID) RETURNING id", logger: logger)
         }
     }
 }

@@ -51,4 +51,23 @@ extension PostgresStore {
             try await db.changed("DELETE FROM users WHERE tenant_id = \(tenantID) AND id = \(id) RETURNING id", logger: logger)
         }
     }
+
+    public func acceptTOTPStep(tenantID: String, userID: String, step: Int64) async throws -> Bool {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            try await db.changed("""
+                UPDATE users SET totp_last_step = \(step)
+                WHERE tenant_id = \(tenantID) AND id = \(userID) AND (totp_last_step IS NULL OR totp_last_step < \(step)) RETURNING id
+                """, logger: logger)
+        }
+    }
+
+    public func replacePasswordHash(tenantID: String, userID: String, old: String, new: String) async throws -> Bool {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            try await db.changed("""
+                UPDATE users SET password_hash = \(new) WHERE tenant_id = \(tenantID) AND id = \(userID) AND password_hash = \(old) RETURNING id
+                """, logger: logger)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import IdentityCore
 import Logging
+import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -32,7 +33,7 @@ public final class PostgresStore: IdentityStore {
         let settings = try Settings(url: url)
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-            database: settings.database, tls: settings.requireTLS ? .require(.makeClientConfiguration()) : .disable)
+            database: settings.database, tls: try tls(settings.tlsMode))
         configuration.options.maximumConnections = settings.poolSize
         // The pool is kept full and postgres-nio's own keep-alive is off: it scheduled a timer task for every
         // connection each time one went idle — after every query — and those tasks cost a third of a refresh
@@ -46,6 +47,22 @@ public final class PostgresStore: IdentityStore {
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount / 4))
         return PostgresStore(client: PostgresClient(configuration: configuration, eventLoopGroup: loops, backgroundLogger: logger),
                              loops: loops, logger: logger, settings: settings)
+    }
+
+    /// postgres-nio's TLS for `mode`: `require` encrypts without checking the certificate; `verify-full`
+    /// checks the chain against the system's roots and the host name (NIOSSL's full verification).
+    static func tls(_ mode: Settings.TLSMode) throws -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: return .disable
+        case .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return .require(configuration)
+        case .verifyFull:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .fullVerification
+            return .require(configuration)
+        }
     }
 
     private init(client: PostgresClient, loops: MultiThreadedEventLoopGroup, logger: Logger, settings: Settings) {
@@ -119,12 +136,26 @@ public final class PostgresStore: IdentityStore {
 
     // MARK: running queries
 
-    /// Runs `body` in a transaction whose `app.tenant_id` is `tenantID` (`"*"`: every tenant).
+    /// Runs `body` in a transaction whose `app.tenant_id` is `tenantID`: row-level security shows it that
+    /// tenant's rows only.
     @discardableResult
     func inTenant<T: Sendable>(_ tenantID: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await reportingOutages {
             try await self.client.withTransaction(logger: self.logger) { connection in
                 try await connection.query("SELECT set_config('app.tenant_id', \(tenantID), true)", logger: self.logger)
+                return try await body(connection)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction that sees every tenant's rows (`app.cross_tenant`): for the few operations
+    /// that span tenants (list tenants, find a tenant by admin key, warm the revocation cache, purge, write
+    /// audit batches). No tenant id from a request can select this.
+    @discardableResult
+    func inAllTenants<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await reportingOutages {
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                try await connection.query("SELECT set_config('app.cross_tenant', 'on', true)", logger: self.logger)
                 return try await body(connection)
             }
         }
@@ -185,13 +216,18 @@ public final class PostgresStore: IdentityStore {
     /// A server error as the store contract reports it: a unique violation is a conflict named like the other
     /// plugins name it; anything else means the database cannot serve. (No bound values: they may be secrets.)
     static func storeError(_ error: PSQLError) -> StoreError {
-        guard error.serverInfo?[.sqlState] == "23505" else {
-            return .unavailable("postgres: \(error.code) \(error.serverInfo?[.sqlState] ?? "") \(error.serverInfo?[.message] ?? "")")
+        let state = error.serverInfo?[.sqlState] ?? ""
+        guard state == "23505" else {
+            let description = "postgres: \(error.code) \(state) \(error.serverInfo?[.message] ?? "")"
+            // Data exceptions, integrity violations, program limits: the database refuses the values themselves
+            // (a NUL in a jsonb string is 22P05); the same write would fail again.
+            return ["22", "23", "54"].contains(state.prefix(2)) ? .rejected(description) : .unavailable(description)
         }
         switch error.serverInfo?[.tableName] {
         case "tenants": return .conflict("tenant")
         case "clients": return .conflict("client")
         case "users": return .conflict("username")
+        case "authorization_codes": return .conflict("authorization code")
         default: return .conflict(error.serverInfo?[.constraintName] ?? "unique")
         }
     }

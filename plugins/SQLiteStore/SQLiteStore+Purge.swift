@@ -20,6 +20,14 @@ extension SQLiteStore {
             removed += try db.query(
                 "DELETE FROM revocations WHERE rowid IN (SELECT rowid FROM revocations WHERE expires_at <= ? LIMIT ?) RETURNING kind",
                 [Bind.time(now), .integer(batch)]).count
+            // Codes are kept a day past their expiry (a code presented again ends the session it started), browser
+            // sessions until they expire.
+            removed += try db.query(
+                "DELETE FROM authorization_codes WHERE rowid IN (SELECT rowid FROM authorization_codes WHERE expires_at <= ? LIMIT ?) RETURNING code_hash",
+                [Bind.time(now.addingTimeInterval(-86_400)), .integer(batch)]).count
+            removed += try db.query(
+                "DELETE FROM browser_sessions WHERE rowid IN (SELECT rowid FROM browser_sessions WHERE expires_at <= ? LIMIT ?) RETURNING id",
+                [Bind.time(now), .integer(batch)]).count
             return removed
         }
     }

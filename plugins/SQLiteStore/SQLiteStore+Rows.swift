@@ -86,7 +86,9 @@ extension StoredRow {
     func client() throws -> Client {
         Client(tenantID: try string("tenant_id"), id: try string("id"), name: try string("name"), kind: try value("kind", as: Client.Kind.self),
                secretHash: optionalString("secret_hash"), grantTypes: list("grant_types").compactMap(GrantType.init(rawValue:)),
-               redirectURIs: list("redirect_uris"), scopes: list("scopes"), createdAt: try time("created_at"), updatedAt: try time("updated_at"))
+               redirectURIs: list("redirect_uris"), scopes: list("scopes"), createdAt: try time("created_at"), updatedAt: try time("updated_at"),
+               secretRotatedAt: optionalTime("secret_rotated_at"), postLogoutRedirectURIs: list("post_logout_redirect_uris"),
+               requireConsent: (column("require_consent")?.integer ?? 0) != 0)
     }
 
     func user() throws -> User {
@@ -104,13 +106,15 @@ extension StoredRow {
                 lastUsedAt: try time(prefix + "last_used_at"), idleExpiresAt: try time(prefix + "idle_expires_at"),
                 absoluteExpiresAt: try time(prefix + "absolute_expires_at"), accessExpiresAt: try time(prefix + "access_expires_at"),
                 status: try value(prefix + "status", as: Session.Status.self), revokedAt: optionalTime(prefix + "revoked_at"),
-                dpopJKT: optionalString(prefix + "dpop_jkt"), ip: optionalString(prefix + "ip"), userAgent: optionalString(prefix + "user_agent"))
+                dpopJKT: optionalString(prefix + "dpop_jkt"), ip: optionalString(prefix + "ip"), userAgent: optionalString(prefix + "user_agent"),
+                browserSessionID: optionalString(prefix + "browser_session_id"))
     }
 
     func refreshToken() throws -> RefreshTokenRecord {
         RefreshTokenRecord(tenantID: try string("tenant_id"), lookupKey: try string("lookup_key"), sessionID: try string("session_id"),
                            clientID: try string("client_id"), state: try value("state", as: RefreshTokenRecord.State.self),
-                           createdAt: try time("created_at"), rotatedAt: optionalTime("rotated_at"), parentKey: optionalString("parent_key"))
+                           createdAt: try time("created_at"), rotatedAt: optionalTime("rotated_at"), parentKey: optionalString("parent_key"),
+                           graceUses: column("grace_uses")?.integer ?? 0, superseded: (column("superseded")?.integer ?? 0) != 0)
     }
 
     func event() throws -> AuditEvent {
@@ -119,5 +123,26 @@ extension StoredRow {
                           time: try time("time"), userID: optionalString("user_id"), clientID: optionalString("client_id"),
                           sessionID: optionalString("session_id"), tokenHashPrefix: optionalString("token_hash_prefix"),
                           ip: optionalString("ip"), userAgent: optionalString("user_agent"), detail: optionalString("detail"))
+    }
+
+    func authorizationCode() throws -> AuthorizationCode {
+        AuthorizationCode(tenantID: try string("tenant_id"), codeHash: try string("code_hash"), clientID: try string("client_id"),
+                          redirectURI: try string("redirect_uri"), codeChallenge: try string("code_challenge"), nonce: optionalString("nonce"),
+                          scopes: list("scopes"), userID: try string("user_id"), acr: try value("acr", as: AuthenticationLevel.self),
+                          amr: list("amr"), authTime: try time("auth_time"), dpopJKT: optionalString("dpop_jkt"),
+                          browserSessionID: optionalString("browser_session_id"), createdAt: try time("created_at"),
+                          expiresAt: try time("expires_at"), consumedAt: optionalTime("consumed_at"), sessionID: optionalString("session_id"))
+    }
+
+    func browserSession() throws -> BrowserSession {
+        BrowserSession(tenantID: try string("tenant_id"), id: try string("id"), secretHash: try string("secret_hash"), userID: try string("user_id"),
+                       acr: try value("acr", as: AuthenticationLevel.self), amr: list("amr"), authTime: try time("auth_time"),
+                       createdAt: try time("created_at"), expiresAt: try time("expires_at"), status: try value("status", as: BrowserSession.Status.self),
+                       ip: optionalString("ip"), userAgent: optionalString("user_agent"))
+    }
+
+    func consent() throws -> Consent {
+        Consent(tenantID: try string("tenant_id"), userID: try string("user_id"), clientID: try string("client_id"), scopes: list("scopes"),
+                grantedAt: try time("granted_at"))
     }
 }

@@ -8,14 +8,14 @@ extension SQLiteStore {
             try db.query(
                 """
                 INSERT INTO sessions (tenant_id, id, user_id, client_id, scopes, acr, amr, auth_time, created_at, last_used_at,
-                  idle_expires_at, absolute_expires_at, access_expires_at, status, revoked_at, dpop_jkt, ip, user_agent)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  idle_expires_at, absolute_expires_at, access_expires_at, status, revoked_at, dpop_jkt, ip, user_agent, browser_session_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [.text(session.tenantID), .text(session.id), .text(session.userID), .text(session.clientID), Bind.list(session.scopes),
                  .text(session.acr.rawValue), Bind.list(session.amr), Bind.time(session.authTime), Bind.time(session.createdAt),
                  Bind.time(session.lastUsedAt), Bind.time(session.idleExpiresAt), Bind.time(session.absoluteExpiresAt),
                  Bind.time(session.accessExpiresAt), .text(session.status.rawValue), Bind.time(session.revokedAt), Bind.text(session.dpopJKT),
-                 Bind.text(session.ip), Bind.text(session.userAgent)])
+                 Bind.text(session.ip), Bind.text(session.userAgent), Bind.text(session.browserSessionID)])
             if let firstToken { try Self.insert(firstToken, on: db) }
         }
     }
@@ -50,7 +50,7 @@ extension SQLiteStore {
               s.acr AS s_acr, s.amr AS s_amr, s.auth_time AS s_auth_time, s.created_at AS s_created_at, s.last_used_at AS s_last_used_at,
               s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at,
               s.access_expires_at AS s_access_expires_at, s.status AS s_status, s.revoked_at AS s_revoked_at, s.dpop_jkt AS s_dpop_jkt,
-              s.ip AS s_ip, s.user_agent AS s_user_agent
+              s.ip AS s_ip, s.user_agent AS s_user_agent, s.browser_session_id AS s_browser_session_id
             FROM refresh_tokens t JOIN sessions s ON s.tenant_id = t.tenant_id AND s.id = t.session_id
             WHERE t.tenant_id = ? AND t.lookup_key = ?
             """,
@@ -68,13 +68,14 @@ extension SQLiteStore {
                 """
                 INSERT INTO refresh_writes (tenant_id, presented_key, expected_state, new_state, now, session_id, last_used_at,
                   idle_expires_at, access_expires_at, successor_key, successor_session_id, successor_client_id, successor_created_at,
-                  successor_parent_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  successor_parent_key, grace_limit, supersedes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [.text(write.tenantID), .text(write.presentedKey), .text(write.expectedState.rawValue), .text(write.newState.rawValue),
                  Bind.time(write.now), .text(write.sessionID), Bind.time(write.lastUsedAt), Bind.time(write.idleExpiresAt),
                  Bind.time(write.accessExpiresAt), Bind.text(successor?.lookupKey), Bind.text(successor?.sessionID),
-                 Bind.text(successor?.clientID), Bind.time(successor?.createdAt), Bind.text(successor?.parentKey)])
+                 Bind.text(successor?.clientID), Bind.time(successor?.createdAt), Bind.text(successor?.parentKey),
+                 write.graceLimit.map { .integer($0) } ?? .null, Bind.text(write.supersedes)])
             return .applied
         } catch let error as SQLiteFailure where error.message.contains("identityd:token_changed") {
             return .tokenChanged
@@ -94,6 +95,10 @@ extension SQLiteStore {
 
     public func revokeClientSessions(tenantID: String, clientID: String, at now: Date) async throws -> [Session] {
         try await revoke(tenantID: tenantID, now: now, filter: "client_id = ?", argument: .text(clientID))
+    }
+
+    public func revokeBrowserSessionSessions(tenantID: String, browserSessionID: String, at now: Date) async throws -> [Session] {
+        try await revoke(tenantID: tenantID, now: now, filter: "browser_session_id = ?", argument: .text(browserSessionID))
     }
 
     /// Revokes the active sessions of `tenantID` matching `filter` (a fixed SQL fragment with one parameter),

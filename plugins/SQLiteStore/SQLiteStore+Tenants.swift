@@ -42,7 +42,8 @@ extension SQLiteStore {
 
     public func deleteTenant(id: String) async throws -> Bool {
         try await transaction { db in
-            for table in ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events"] {
+            for table in ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events", "authorization_codes",
+                          "browser_sessions", "consents"] {
                 try db.query("DELETE FROM \(table) WHERE tenant_id = ?", [.text(id)])
             }
             return try !db.query("DELETE FROM tenants WHERE id = ? RETURNING id", [.text(id)]).isEmpty
@@ -51,5 +52,9 @@ extension SQLiteStore {
 
     public func tenantID(adminKeyHash hash: String) async throws -> String? {
         try await read("SELECT id FROM tenants WHERE admin_key_hash = ?", [.text(hash)]).first?.string("id")
+    }
+
+    public func replaceAdminKeyHash(tenantID: String, hash: String) async throws -> Bool {
+        try await !write("UPDATE tenants SET admin_key_hash = ? WHERE id = ? RETURNING id", [.text(hash), .text(tenantID)]).isEmpty
     }
 }

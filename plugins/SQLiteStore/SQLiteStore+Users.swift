@@ -42,4 +42,17 @@ extension SQLiteStore {
     public func deleteUser(tenantID: String, id: String) async throws -> Bool {
         try await !write("DELETE FROM users WHERE tenant_id = ? AND id = ? RETURNING id", [.text(tenantID), .text(id)]).isEmpty
     }
+
+    public func acceptTOTPStep(tenantID: String, userID: String, step: Int64) async throws -> Bool {
+        try await !write(
+            """
+            UPDATE users SET totp_last_step = ? WHERE tenant_id = ? AND id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)
+            RETURNING id
+            """, [.integer(Int(step)), .text(tenantID), .text(userID), .integer(Int(step))]).isEmpty
+    }
+
+    public func replacePasswordHash(tenantID: String, userID: String, old: String, new: String) async throws -> Bool {
+        try await !write("UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ? AND password_hash = ? RETURNING id",
+                         [.text(new), .text(tenantID), .text(userID), .text(old)]).isEmpty
+    }
 }

@@ -33,15 +33,19 @@ public enum AdminInput {
         public var type: String
         public var grantTypes: [String]?
         public var redirectURIs: [String]?
+        public var postLogoutRedirectURIs: [String]?
         public var scopes: [String]?
+        public var requireConsent: Bool?
         public init(clientID: String? = nil, name: String, type: String, grantTypes: [String]? = nil, redirectURIs: [String]? = nil,
-                    scopes: [String]? = nil) {
+                    postLogoutRedirectURIs: [String]? = nil, scopes: [String]? = nil, requireConsent: Bool? = nil) {
             self.clientID = clientID
             self.name = name
             self.type = type
             self.grantTypes = grantTypes
             self.redirectURIs = redirectURIs
+            self.postLogoutRedirectURIs = postLogoutRedirectURIs
             self.scopes = scopes
+            self.requireConsent = requireConsent
         }
     }
 
@@ -50,14 +54,18 @@ public enum AdminInput {
         public var name: String?
         public var grantTypes: [String]?
         public var redirectURIs: [String]?
+        public var postLogoutRedirectURIs: [String]?
         public var scopes: [String]?
+        public var requireConsent: Bool?
         public var rotateSecret: Bool?
-        public init(name: String? = nil, grantTypes: [String]? = nil, redirectURIs: [String]? = nil, scopes: [String]? = nil,
-                    rotateSecret: Bool? = nil) {
+        public init(name: String? = nil, grantTypes: [String]? = nil, redirectURIs: [String]? = nil, postLogoutRedirectURIs: [String]? = nil,
+                    scopes: [String]? = nil, requireConsent: Bool? = nil, rotateSecret: Bool? = nil) {
             self.name = name
             self.grantTypes = grantTypes
             self.redirectURIs = redirectURIs
+            self.postLogoutRedirectURIs = postLogoutRedirectURIs
             self.scopes = scopes
+            self.requireConsent = requireConsent
             self.rotateSecret = rotateSecret
         }
     }

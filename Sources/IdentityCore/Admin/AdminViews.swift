@@ -15,6 +15,11 @@ public enum AdminView {
         var adminKey: String
     }
 
+    /// A tenant admin key, shown once.
+    public struct AdminKey: Encodable, Sendable {
+        var adminKey: String
+    }
+
     public struct KeyView: Encodable, Sendable {
         var kid: String, alg: String, state: String, publishedInJwks: Bool
         var createdAt: Date, activatedAt: Date?, retiredAt: Date?, verifyUntil: Date?
@@ -27,12 +32,28 @@ public enum AdminView {
     }
 
     public struct ClientView: Encodable, Sendable {
-        var clientId: String, name: String, type: String, grantTypes: [String], redirectUris: [String], scopes: [String]
+        var clientId: String, name: String, type: String, grantTypes: [String], redirectUris: [String], postLogoutRedirectUris: [String]
+        var scopes: [String], requireConsent: Bool
         var createdAt: Date, updatedAt: Date
         var clientSecret: String?
         init(_ c: Client, secret: String? = nil) {
             clientId = c.id; name = c.name; type = c.kind.rawValue; grantTypes = c.grantTypes.map(\.rawValue)
-            redirectUris = c.redirectURIs; scopes = c.scopes; createdAt = c.createdAt; updatedAt = c.updatedAt; clientSecret = secret
+            redirectUris = c.redirectURIs; postLogoutRedirectUris = c.postLogoutRedirectURIs; scopes = c.scopes; requireConsent = c.requireConsent
+            createdAt = c.createdAt; updatedAt = c.updatedAt; clientSecret = secret
+        }
+    }
+
+    public struct ConsentView: Encodable, Sendable {
+        var clientId: String, scopes: [String], grantedAt: Date
+        init(_ c: Consent) { clientId = c.clientID; scopes = c.scopes; grantedAt = c.grantedAt }
+    }
+
+    public struct BrowserSessionView: Encodable, Sendable {
+        var id: String, userId: String, acr: String, amr: [String], authTime: Date, createdAt: Date, expiresAt: Date, status: String
+        var ip: String?, userAgent: String?
+        init(_ b: BrowserSession) {
+            id = b.id; userId = b.userID; acr = b.acr.rawValue; amr = b.amr; authTime = b.authTime; createdAt = b.createdAt
+            expiresAt = b.expiresAt; status = b.status.rawValue; ip = b.ip; userAgent = b.userAgent
         }
     }
 
@@ -62,6 +83,10 @@ public enum AdminView {
     }
 
     public struct RevokedSessions: Encodable, Sendable {
+        var revoked: [String]
+    }
+
+    public struct RevokedConsents: Encodable, Sendable {
         var revoked: [String]
     }
 

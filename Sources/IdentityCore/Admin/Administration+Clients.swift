@@ -15,12 +15,14 @@ extension Administration {
         var client = Client(tenantID: tenantID, id: id, name: name, kind: kind, secretHash: nil, grantTypes: [], redirectURIs: [],
                             scopes: [], createdAt: now, updatedAt: now)
         guard input.grantTypes != nil else { throw AdminError.invalidField("grant_types", "is required") }
-        try apply(grantTypes: input.grantTypes, redirectURIs: input.redirectURIs, scopes: input.scopes, to: &client)
+        client.requireConsent = input.requireConsent ?? false
+        try apply(grantTypes: input.grantTypes, redirectURIs: input.redirectURIs, postLogoutRedirectURIs: input.postLogoutRedirectURIs,
+                  scopes: input.scopes, to: &client)
         var secret: String?
         if kind == .confidential {
             if let presetSecret, presetSecret.utf8.count < 16 { throw AdminError.invalidField("secret", "must be at least 16 bytes") }
             let value = presetSecret ?? "cs_" + runtime.random.token(bytes: 32)
-            client.secretHash = try await runtime.hasher.hash(value)
+            client.secretHash = try await runtime.hasher.hash(value, tenant: tenantID)
             secret = value
         }
         do {
@@ -48,12 +50,15 @@ extension Administration {
     {
         var client = try await existingClient(tenantID, id, by: principal)
         if let name = input.name { client.name = try validName(name, field: "name") }
-        try apply(grantTypes: input.grantTypes, redirectURIs: input.redirectURIs, scopes: input.scopes, to: &client)
+        if let requireConsent = input.requireConsent { client.requireConsent = requireConsent }
+        try apply(grantTypes: input.grantTypes, redirectURIs: input.redirectURIs, postLogoutRedirectURIs: input.postLogoutRedirectURIs,
+                  scopes: input.scopes, to: &client)
         var secret: String?
         if input.rotateSecret == true {
             guard client.kind == .confidential else { throw AdminError.invalidField("rotate_secret", "a public client has no secret") }
             let value = "cs_" + runtime.random.token(bytes: 32)
-            client.secretHash = try await runtime.hasher.hash(value)
+            client.secretHash = try await runtime.hasher.hash(value, tenant: tenantID)
+            client.secretRotatedAt = now
             secret = value
         }
         client.updatedAt = now
@@ -78,7 +83,8 @@ extension Administration {
         return client
     }
 
-    private func apply(grantTypes: [String]?, redirectURIs: [String]?, scopes: [String]?, to client: inout Client) throws {
+    private func apply(grantTypes: [String]?, redirectURIs: [String]?, postLogoutRedirectURIs: [String]?, scopes: [String]?,
+                       to client: inout Client) throws {
         if let grantTypes {
             client.grantTypes = try grantTypes.map {
                 guard let grant = GrantType(rawValue: $0) else {
@@ -88,12 +94,12 @@ extension Administration {
             }
         }
         if let redirectURIs {
-            for uri in redirectURIs {
-                guard let url = URL(string: uri), url.scheme != nil, url.fragment == nil, uri.utf8.count <= 2048 else {
-                    throw AdminError.invalidField("redirect_uris", "must be absolute URIs without a fragment")
-                }
-            }
+            try Self.validateRedirects(redirectURIs, field: "redirect_uris")
             client.redirectURIs = redirectURIs
+        }
+        if let postLogoutRedirectURIs {
+            try Self.validateRedirects(postLogoutRedirectURIs, field: "post_logout_redirect_uris")
+            client.postLogoutRedirectURIs = postLogoutRedirectURIs
         }
         if let scopes {
             guard scopes.allSatisfy(Scope.isValidToken) else { throw AdminError.invalidField("scopes", "contains an invalid scope") }
@@ -105,6 +111,20 @@ extension Administration {
         }
         if client.grantTypes.contains(.authorizationCode), client.redirectURIs.isEmpty {
             throw AdminError.invalidField("redirect_uris", "authorization_code needs at least one redirect URI")
+        }
+    }
+
+    /// Redirect URIs are absolute, without a fragment or control characters, at most 2 KiB, and never a
+    /// scheme that runs or reads something in the browser itself (`javascript:`, `data:`, `file:`). https,
+    /// http (for development and loopback) and private schemes of native apps (RFC 8252) are taken.
+    static func validateRedirects(_ uris: [String], field: String) throws {
+        guard uris.count <= 32 else { throw AdminError.invalidField(field, "at most 32") }
+        for uri in uris {
+            guard uri.utf8.count <= 2048, !uri.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }), let url = URL(string: uri),
+                  let scheme = url.scheme?.lowercased(), url.fragment == nil else {
+                throw AdminError.invalidField(field, "must be absolute URIs without a fragment")
+            }
+            if ["javascript", "data", "file", "vbscript", "blob"].contains(scheme) { throw AdminError.invalidField(field, "\(scheme): is not a redirect") }
         }
     }
 }

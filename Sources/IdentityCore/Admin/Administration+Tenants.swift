@@ -10,7 +10,7 @@ extension Administration {
         let policy = try input.policy.map { try TenantPolicy(validating: $0) } ?? TenantPolicy()
         let now = self.now
         let tenant = Tenant(id: id, name: name, policy: policy, createdAt: now, updatedAt: now)
-        let adminKey = "tak_" + runtime.random.token(bytes: 32)
+        let adminKey = newAdminKey()
         let keys = [try runtime.keys.make(policy.signingAlg, tenantID: id, state: .active, now: now),
                     try runtime.keys.make(policy.signingAlg, tenantID: id, state: .pending, now: now)]
         do {
@@ -54,4 +54,16 @@ extension Administration {
         guard try await store.deleteTenant(id: id) else { throw AdminError.notFound("tenant") }
         await runtime.invalidate(tenant: id)
     }
+
+    /// `POST /tenants/{t}/admin-key/rotate` (operator, or the tenant's own key): a new tenant admin key, shown
+    /// in this response only; the old one stops working at once.
+    public func rotateAdminKey(_ id: String, by principal: AdminPrincipal) async throws -> AdminView.AdminKey {
+        _ = try await authorize(principal, id)
+        let adminKey = newAdminKey()
+        guard try await store.replaceAdminKeyHash(tenantID: id, hash: TokenDigest.hex(adminKey)) else { throw AdminError.notFound("tenant") }
+        record(id, .tenantUpdated, detail: "admin_key_rotated")
+        return AdminView.AdminKey(adminKey: adminKey)
+    }
+
+    private func newAdminKey() -> String { "tak_" + runtime.random.token(bytes: 32) }
 }

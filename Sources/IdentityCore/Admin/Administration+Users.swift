@@ -8,7 +8,7 @@ extension Administration {
         let email = try input.email.map(validEmail)
         let now = self.now
         let user = User(tenantID: tenantID, id: runtime.random.identifier(prefix: "usr"), username: username, email: email,
-                        passwordHash: try await runtime.hasher.hash(password), sealedTOTPSecret: nil, createdAt: now, updatedAt: now)
+                        passwordHash: try await runtime.hasher.hash(password, tenant: tenantID), sealedTOTPSecret: nil, createdAt: now, updatedAt: now)
         do {
             try await store.createUser(user)
         } catch StoreError.conflict {
@@ -36,7 +36,7 @@ extension Administration {
         if let username = input.username { user.username = try validUsername(username) }
         if let email = input.email { user.email = try email.map(validEmail) }
         let password = try input.password.map(validPassword)
-        if let password { user.passwordHash = try await runtime.hasher.hash(password) }
+        if let password { user.passwordHash = try await runtime.hasher.hash(password, tenant: tenantID) }
         user.updatedAt = now
         do {
             guard try await store.updateUser(user) else { throw AdminError.notFound("user") }
@@ -47,14 +47,18 @@ extension Administration {
         await runtime.invalidate(tenant: tenantID)  // nodes cache users for token claims
         if password != nil {
             record(tenantID, .passwordChanged, user: id)
+            try await endBrowserSessions(tenantID, user: id, reason: "password_changed")
             try await runtime.revoker.revoke(.user(id), tenantID: tenantID, reason: "password_changed")
         }
         return .init(user)
     }
 
-    /// `DELETE /tenants/{t}/users/{id}`: revokes the user's sessions, then deletes the user.
+    /// `DELETE /tenants/{t}/users/{id}`: revokes the user's sessions and browser sessions, forgets the user's
+    /// consents, then deletes the user.
     public func deleteUser(_ tenantID: String, _ id: String, by principal: AdminPrincipal) async throws {
         _ = try await existingUser(tenantID, id, by: principal)
+        try await endBrowserSessions(tenantID, user: id, reason: "user_deleted")
+        _ = try await store.revokeConsents(tenantID: tenantID, userID: id, clientID: nil)
         try await runtime.revoker.revoke(.user(id), tenantID: tenantID, reason: "user_deleted")
         _ = try await store.deleteUser(tenantID: tenantID, id: id)
         await runtime.invalidate(tenant: tenantID)  // nodes cache users for token claims
@@ -65,7 +69,7 @@ extension Administration {
     public func enrollTOTP(_ tenantID: String, _ id: String, by principal: AdminPrincipal) async throws -> AdminView.TOTPEnrollment {
         var user = try await existingUser(tenantID, id, by: principal)
         let secret = runtime.random.bytes(20)
-        user.sealedTOTPSecret = try runtime.box.seal(secret)
+        user.sealedTOTPSecret = try runtime.box.seal(secret, context: SealContext.totp(tenantID: tenantID, userID: id))
         user.updatedAt = now
         _ = try await store.updateUser(user)
         record(tenantID, .totpEnrolled, user: id)
@@ -96,7 +100,9 @@ extension Administration {
     private func validEmail(_ email: String) throws -> String {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-              !email.contains(where: { $0.isWhitespace }) else { throw AdminError.invalidField("email", "is not an email address") }
+              !email.contains(where: { $0.isWhitespace }), !email.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw AdminError.invalidField("email", "is not an email address")
+        }
         return email
     }
 }

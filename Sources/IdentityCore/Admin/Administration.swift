@@ -17,18 +17,21 @@ public struct Administration: Sendable {
     var store: any IdentityStore { runtime.store }
     var now: Date { runtime.clock.now() }
 
-    /// The principal a bearer key stands for; `unauthorized` when it is none.
+    /// The principal a bearer key stands for; `unauthorized` when it is none, `forbidden` for the admin key
+    /// of a suspended tenant (only the operator manages a suspended tenant).
     public func principal(bearer: String?) async throws -> AdminPrincipal {
         guard let bearer, !bearer.isEmpty, bearer.utf8.count <= 512 else { throw AdminError.unauthorized }
         let digest = TokenDigest.hex(bearer)
         if let operatorKeyDigest, ConstantTime.equal(Array(digest.utf8), operatorKeyDigest) { return .operator }
         guard let tenantID = try await store.tenantID(adminKeyHash: digest) else { throw AdminError.unauthorized }
+        guard try await store.tenant(id: tenantID)?.status == .active else { throw AdminError.forbidden }
         return .tenant(tenantID)
     }
 
     /// Fails unless `principal` may manage `tenantID`, and returns the tenant.
     func authorize(_ principal: AdminPrincipal, _ tenantID: String) async throws -> Tenant {
         if case .tenant(let own) = principal, own != tenantID { throw AdminError.forbidden }
+        guard Tenant.isValidID(tenantID) else { throw AdminError.notFound("tenant") }
         guard let tenant = try await store.tenant(id: tenantID) else { throw AdminError.notFound("tenant") }
         return tenant
     }

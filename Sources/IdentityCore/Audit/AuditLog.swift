@@ -76,14 +76,15 @@ public final class AuditLog: Sendable {
                           tokenHashPrefix: token, ip: origin.ip, userAgent: origin.userAgent, detail: detail))
     }
 
-    /// Queues `event`; also writes it to the server log (ids and reasons only).
+    /// Queues `event`; also writes it to the server log (ids and reasons only, each at most 200 characters
+    /// with control characters replaced: nothing a caller sends can forge a log line).
     public func record(_ event: AuditEvent) {
         var metadata = ["tenant": event.tenantID, "event": event.kind.rawValue]
         if let client = event.clientID { metadata["client"] = client }
         if let sid = event.sessionID { metadata["sid"] = sid }
         if let user = event.userID { metadata["user"] = user }
         if let detail = event.detail { metadata["detail"] = detail }
-        logger.info("audit", metadata)
+        logger.info("audit", metadata.mapValues(Self.loggable))
         let startFlush = queue.withLock { queue in
             queue.events.append(event)
             guard queue.events.count >= flushThreshold, !queue.flushQueued, !queue.failing else { return false }
@@ -96,7 +97,10 @@ public final class AuditLog: Sendable {
         if startFlush { Task { await self.flush() } }
     }
 
-    /// Writes every queued event; events are never dropped on a store error but kept for the next flush.
+    /// Writes every queued event. Events are never dropped because the store failed: they are kept for the
+    /// next flush. Only an event the store itself refuses (`StoreError.rejected`) is dropped, alone: a chunk
+    /// the store rejects is split in halves, each written on its own, down to the single bad event, so that
+    /// it cannot hold back the others (it is logged by kind and tenant, without its content).
     public func flush() async {
         await writer.run {
             let (retry, batch) = self.queue.withLock { queue in
@@ -110,34 +114,61 @@ public final class AuditLog: Sendable {
             var written = 0
             do {
                 if let retry {
-                    try await self.store.appendEvents(retry.events, batch: retry.name)
+                    try await self.write(retry.events, named: retry.name)
                     self.settle { $0.unconfirmed = nil }
                 }
                 while written < batch.count {
                     let end = min(written + Self.chunk, batch.count)
-                    let chunk = Array(batch[written..<end]), name = self.random.token(bytes: 16)
+                    let chunk = Array(batch[written..<end])
                     written = end
-                    do {
-                        try await self.store.appendEvents(chunk, batch: name)
-                    } catch {
-                        self.settle { $0.unconfirmed = (name, chunk) }
-                        throw error
-                    }
+                    try await self.write(chunk, named: self.random.token(bytes: 16))
                     self.settle { $0.writing -= chunk.count }
                 }
                 if self.queue.withLock({ queue in defer { queue.failing = false }; return queue.failing }) {
                     self.logger.info("audit events are written again")
                 }
             } catch {
+                let unwritten = (error as? Unwritten)?.events ?? []
                 let first = self.queue.withLock { queue in
-                    queue.events.insert(contentsOf: batch[written...], at: 0)
+                    queue.events.insert(contentsOf: unwritten + batch[written...], at: 0)
                     queue.writing = 0
                     defer { queue.failing = true }
                     return !queue.failing
                 }
                 if first {
-                    self.logger.error("audit events could not be written; will retry", ["count": "\(self.queued)", "error": "\(error)"])
+                    let reason = (error as? Unwritten)?.error ?? error
+                    self.logger.error("audit events could not be written; will retry", ["count": "\(self.queued)", "error": "\(reason)"])
                 }
+            }
+        }
+    }
+
+    /// Events a failed write left behind (after the part it keeps under its name as `unconfirmed`).
+    private struct Unwritten: Error {
+        let events: [AuditEvent]
+        let error: any Error
+    }
+
+    /// Writes `chunk` under `name`, bisecting what the store rejects. On any other failure the part under way
+    /// is kept whole under its name (`unconfirmed`: it may have been committed after all) and the parts not
+    /// yet tried are thrown back as `Unwritten`.
+    private func write(_ chunk: [AuditEvent], named name: String) async throws {
+        var work = [(name: name, events: chunk)]
+        while let (name, events) = work.popLast() {
+            do {
+                try await store.appendEvents(events, batch: name)
+            } catch StoreError.rejected(let reason) {
+                guard events.count > 1 else {
+                    let event = events[0]
+                    logger.error("audit event dropped: the store refuses it", ["tenant": event.tenantID, "event": event.kind.rawValue, "error": reason])
+                    continue
+                }
+                let half = events.count / 2
+                work.append((random.token(bytes: 16), Array(events[half...])))
+                work.append((random.token(bytes: 16), Array(events[..<half])))
+            } catch {
+                settle { $0.unconfirmed = (name, events) }
+                throw Unwritten(events: work.reversed().flatMap(\.events), error: error)
             }
         }
     }
@@ -171,6 +202,12 @@ public final class AuditLog: Sendable {
     }
 
     static let chunk = 1000
+
+    /// `value` fit for a log line: control characters replaced, at most 200 characters.
+    static func loggable(_ value: String) -> String {
+        let scalars = value.unicodeScalars.prefix(200).map { $0.properties.generalCategory == .control ? "?" : Character($0) }
+        return String(scalars)
+    }
 
     /// The tenant's events, after writing what is pending.
     public func events(tenantID: String, kind: AuditEvent.Kind?, after: Int64, limit: Int) async throws -> [AuditEvent] {

@@ -14,6 +14,11 @@ final class VerifiedSecretCache: Sendable {
     private let state = Mutex<(verified: [String: [UInt8]], running: [Check: Task<Bool, any Error>])>(([:], [:]))
     private let limit = 10_000
 
+    /// Whether the secret with `secretDigest` is remembered to match `storedHash`.
+    func isKnown(storedHash: String, secretDigest: [UInt8]) -> Bool {
+        state.withLock { state in state.verified[storedHash].map { ConstantTime.equal($0, secretDigest) } ?? false }
+    }
+
     /// Whether the secret with `secretDigest` matches `storedHash`: from memory, or by `check` (run once for
     /// all the callers asking at the same time). Rethrows what `check` throws (a full hashing queue).
     func verify(storedHash: String, secretDigest: [UInt8], check: @escaping @Sendable () async throws -> Bool) async throws -> Bool {

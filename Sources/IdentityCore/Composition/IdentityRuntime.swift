@@ -28,26 +28,33 @@ public struct IdentityRuntime: Sendable {
     public let revocation: RevocationEndpoint
     public let logout: LogoutEndpoint
     public let userInfo: UserInfoEndpoint
+    public let authorize: AuthorizeEndpoint
+    public let pushedAuthorization: PushedAuthorizationEndpoint
+    public let endSession: EndSessionEndpoint
 
+    /// `acceptsLegacySecrets`: whether secrets sealed before they were bound to their row still open (until
+    /// `SealedSecretMigration` has run).
     public init(store: any IdentityStore, clock: any IdentityClock, random: any RandomSource, hasher: PasswordHasher, masterKey: [UInt8],
                 publicURL: String, revocationCache: any RevocationCache, bus: any InvalidationBus = LocalInvalidationBus(),
-                limits: any RateLimitCounters = InProcessRateLimitCounters(), log: LogSink, tenantCacheTTL: TimeInterval = 30) throws {
+                limits: any RateLimitCounters = InProcessRateLimitCounters(), log: LogSink, tenantCacheTTL: TimeInterval = 30,
+                acceptsLegacySecrets: Bool = true) throws {
         self.store = store
         self.clock = clock
         self.random = random
         self.hasher = hasher
-        self.box = try SecretBox(masterKey: masterKey)
+        self.box = try SecretBox(masterKey: masterKey, acceptsLegacy: acceptsLegacySecrets)
         self.keys = SigningKeyFactory(box: box, random: random)
-        self.directory = TenantDirectory(store: store, box: box, clock: clock, publicURL: publicURL, ttl: tenantCacheTTL)
+        self.directory = TenantDirectory(store: store, box: box, clock: clock, publicURL: publicURL, ttl: tenantCacheTTL, log: log)
         self.revocations = RevocationList(store: store, cache: revocationCache, bus: bus, logger: log)
         self.audit = AuditLog(store: store, logger: log, random: random)
         self.bus = bus
         self.log = log
 
         tokens = TokenIssuer(random: random)
-        verifier = AccessTokenVerifier(revocations: revocations, clock: clock)
-        clients = ClientAuthenticator(directory: directory, hasher: hasher, audit: audit, clock: clock)
-        users = UserAuthenticator(store: store, hasher: hasher, box: box, throttle: LoginThrottle(counters: limits), audit: audit, clock: clock)
+        verifier = AccessTokenVerifier(revocations: revocations, directory: directory, clock: clock)
+        let throttle = LoginThrottle(counters: limits)
+        clients = ClientAuthenticator(directory: directory, hasher: hasher, throttle: throttle, audit: audit, clock: clock)
+        users = UserAuthenticator(store: store, hasher: hasher, box: box, throttle: throttle, audit: audit, clock: clock)
         sessions = SessionStarter(store: store, tokens: tokens, audit: audit, random: random, clock: clock)
         revoker = SessionRevoker(store: store, revocations: revocations, audit: audit, clock: clock)
         gate = ClientGate(audit: audit, directory: directory, limiter: RequestLimiter(counters: limits), authenticator: clients)
@@ -56,12 +63,18 @@ public struct IdentityRuntime: Sendable {
             PasswordGrant(users: users, sessions: sessions, stepUp: stepUp),
             ClientCredentialsGrant(tokens: tokens, audit: audit, clock: clock),
             RefreshTokenGrant(store: store, tokens: tokens, directory: directory, revoker: revoker, stepUp: stepUp, audit: audit, clock: clock),
-            // authorization_code: the browser sign-in's grant goes here.
+            AuthorizationCodeGrant(codes: store, users: store, sessions: sessions, revoker: revoker, audit: audit, clock: clock),
         ])
         introspection = IntrospectionEndpoint(gate: gate, verifier: verifier, store: store, tokens: tokens, directory: directory, clock: clock)
         revocation = RevocationEndpoint(gate: gate, revocations: revocations, revoker: revoker, store: store, tokens: tokens, audit: audit, clock: clock)
         logout = LogoutEndpoint(gate: gate, revoker: revoker, store: store, tokens: tokens, clock: clock)
         userInfo = UserInfoEndpoint(directory: directory, verifier: verifier, users: store)
+        let seal = InteractionSeal(box: box)
+        authorize = AuthorizeEndpoint(directory: directory, users: users, userStore: store, browserSessions: store, consents: store, codes: store,
+                                      seal: seal, audit: audit, random: random, clock: clock)
+        pushedAuthorization = PushedAuthorizationEndpoint(gate: gate, seal: seal, clock: clock)
+        endSession = EndSessionEndpoint(directory: directory, authorize: authorize, browserSessions: store, sessions: store, revoker: revoker, audit: audit,
+                                        random: random, clock: clock)
     }
 
     /// Drops cached data of `tenantID` here and on every other node.

@@ -1,94 +1,152 @@
-import Crypto
-import CryptoExtras
-import Dispatch
 import Foundation
 import Synchronization
 
-/// Memory-hard hashing of passwords and client secrets: scrypt, stored as a PHC-style string
-/// `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` so that parameters can change without invalidating old hashes.
+/// Memory-hard hashing of passwords and client secrets, stored as PHC strings
+/// (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) so that the scheme and its parameters can change without
+/// invalidating old hashes: new hashes use `current`; any of `schemes` verifies.
 ///
-/// Hashing is CPU- and memory-bound (32 MiB and tens of milliseconds at the defaults), so it runs on
-/// `lanes` dedicated threads, never on an event loop or the cooperative pool; at most `lanes` hashes are
-/// in memory at once.
+/// Hashing is CPU- and memory-bound (19 MiB and tens of milliseconds with Argon2id at OWASP's parameters), so
+/// it runs on `lanes` dedicated threads, never on an event loop or the cooperative pool: at most `lanes`
+/// hashes are in memory at once. Jobs wait in a bounded queue that is fair between tenants — each lane takes
+/// the next job of the next tenant in turn, and no tenant may hold more than `perTenantLimit` of the
+/// `queueLimit` places — so a flood of wrong secrets at one tenant neither grows without bound nor stops
+/// another tenant's logins. A job that finds no place fails at once with `HashingQueueFull` (503 with
+/// `Retry-After`).
 public final class PasswordHasher: Sendable {
-    /// scrypt's cost parameters.
-    public struct Parameters: Sendable, Equatable, CustomStringConvertible {
-        /// log2 of N, the CPU/memory cost.
-        public var logN: Int
-        public var r: Int
-        public var p: Int
-        public init(logN: Int = 15, r: Int = 8, p: Int = 1) {
-            self.logN = logN
-            self.r = r
-            self.p = p
-        }
-        /// Bytes of memory one hash needs: 128·N·r.
-        public var memory: Int { 128 * (1 << logN) * r * p }
-        public var description: String { "scrypt ln=\(logN) (N=\(1 << logN)), r=\(r), p=\(p), \(memory >> 20) MiB" }
-        /// Cheap parameters for unit tests only.
-        public static let testing = Parameters(logN: 10, r: 8, p: 1)
-    }
-
-    public let parameters: Parameters
+    public let current: any PasswordScheme
+    private let schemes: [String: any PasswordScheme]
     private let random: any RandomSource
-    private let queues: [DispatchQueue]
-    private let next = Atomic(0)
+    public let lanes: Int
+    public let queueLimit: Int
+    public let perTenantLimit: Int
+    private let queue = JobQueue()
 
-    public init(parameters: Parameters = .init(), random: any RandomSource, lanes: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        self.parameters = parameters
+    /// `also`: schemes that verify older hashes (scrypt, identityd's scheme before Argon2id).
+    public init(current: any PasswordScheme, also: [any PasswordScheme] = [], random: any RandomSource, lanes: Int,
+                queueLimit: Int? = nil, perTenantLimit: Int? = nil) {
+        self.current = current
+        self.schemes = Dictionary(([current] + also).map { ($0.identifier, $0) }) { first, _ in first }
         self.random = random
-        self.queues = (0..<max(1, lanes)).map { DispatchQueue(label: "identityd.scrypt.\($0)") }
+        self.lanes = max(1, lanes)
+        let limit = max(1, queueLimit ?? self.lanes * 32)
+        self.queueLimit = limit
+        self.perTenantLimit = max(1, perTenantLimit ?? max(1, limit / 2))
+        for index in 0..<self.lanes {
+            let thread = Thread { [queue] in
+                while true { queue.take()() }
+            }
+            thread.name = "identityd-hash-\(index)"
+            thread.start()
+        }
     }
 
-    /// A new PHC string for `secret` with a fresh 16-byte salt.
-    public func hash(_ secret: String) async throws -> String {
-        let salt = random.bytes(16), parameters = self.parameters
-        let derived = try await run { try Self.derive(Array(secret.utf8), salt: salt, parameters: parameters, length: 32) }
-        return "$scrypt$ln=\(parameters.logN),r=\(parameters.r),p=\(parameters.p)$\(Self.b64(salt))$\(Self.b64(derived))"
+    /// A new PHC string for `secret` with a fresh 16-byte salt, under the current scheme.
+    public func hash(_ secret: String, tenant: String) async throws -> String {
+        let salt = random.bytes(16), scheme = current
+        let derived = try await run(tenant: tenant) {
+            guard let derived = try scheme.derive(Array(secret.utf8), salt: salt, parameters: nil, length: 32) else {
+                throw PasswordHashError.unusableParameters
+            }
+            return derived
+        }
+        return PHC(scheme: scheme.identifier, parameters: scheme.parameters, salt: salt, hash: derived).description
     }
 
-    /// Whether `secret` matches `phc`. A malformed hash never matches.
-    public func verify(_ secret: String, against phc: String) async -> Bool {
-        guard let parsed = Self.parse(phc) else { return false }
-        let derived = try? await run {
-            try Self.derive(Array(secret.utf8), salt: parsed.salt, parameters: parsed.parameters, length: parsed.hash.count)
+    /// Whether `secret` matches `phc`. A malformed hash, or one of a scheme this hasher does not know, never
+    /// matches. Throws `HashingQueueFull` when the queue has no place.
+    public func verify(_ secret: String, against phc: String, tenant: String) async throws -> Bool {
+        guard let parsed = PHC(phc), let scheme = schemes[parsed.scheme] else { return false }
+        let derived = try await run(tenant: tenant) {
+            try? scheme.derive(Array(secret.utf8), salt: parsed.salt, parameters: parsed.parameters, length: parsed.hash.count)
         }
         guard let derived else { return false }
         return ConstantTime.equal(derived, parsed.hash)
     }
 
-    private func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let queue = queues[(next.add(1, ordering: .relaxed).newValue & Int.max) % queues.count]
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
+    /// Whether `phc` should be hashed again with the current scheme and parameters (at the next login).
+    public func needsRehash(_ phc: String) -> Bool {
+        guard let parsed = PHC(phc) else { return true }
+        return parsed.scheme != current.identifier || parsed.parameters != current.parameters
+    }
+
+    /// A hash with the current scheme and parameters that never matches: checked when a username is unknown,
+    /// so that the answer takes as long as for a wrong password.
+    public var decoyHash: String {
+        PHC(scheme: current.identifier, parameters: current.parameters, salt: Array(repeating: 0, count: 16),
+            hash: Array(repeating: 0, count: 32)).description
+    }
+
+    /// Jobs waiting, across tenants.
+    public var waiting: Int { queue.count }
+
+    private func run<T: Sendable>(tenant: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job: @Sendable () -> Void = { continuation.resume(with: Result { try work() }) }
+            guard queue.add(job, tenant: tenant, limit: queueLimit, perTenant: perTenantLimit) else {
+                return continuation.resume(throwing: HashingQueueFull())
+            }
         }
     }
+}
 
-    private static func derive(_ secret: [UInt8], salt: [UInt8], parameters: Parameters, length: Int) throws -> [UInt8] {
-        let key = try KDF.Scrypt.deriveKey(from: secret, salt: salt, outputByteCount: length, rounds: 1 << parameters.logN,
-                                           blockSize: parameters.r, parallelism: parameters.p, maxMemory: parameters.memory + (1 << 20))
-        return key.withUnsafeBytes { Array($0) }
+/// The hashing queue had no place for a job: the request is refused at once (503, `Retry-After`).
+public struct HashingQueueFull: Error, Sendable {
+    public init() {}
+}
+
+public enum PasswordHashError: Error, Sendable {
+    case unusableParameters
+}
+
+/// The jobs waiting for a lane, and the lanes waiting for a job.
+private final class JobQueue: Sendable {
+    private let jobs = Mutex(FairQueue())
+    private let ready = DispatchSemaphore(value: 0)
+
+    var count: Int { jobs.withLock { $0.count } }
+
+    func add(_ job: @escaping @Sendable () -> Void, tenant: String, limit: Int, perTenant: Int) -> Bool {
+        guard jobs.withLock({ $0.add(job, tenant: tenant, limit: limit, perTenant: perTenant) }) else { return false }
+        ready.signal()
+        return true
     }
 
-    private static func b64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString().replacingOccurrences(of: "=", with: "") }
-
-    static func parse(_ phc: String) -> (parameters: Parameters, salt: [UInt8], hash: [UInt8])? {
-        let parts = phc.split(separator: "$", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0].isEmpty, parts[1] == "scrypt" else { return nil }
-        var values: [String: Int] = [:]
-        for pair in parts[2].split(separator: ",") {
-            let kv = pair.split(separator: "=")
-            guard kv.count == 2, let value = Int(kv[1]) else { return nil }
-            values[String(kv[0])] = value
+    /// The next job, waiting for one.
+    func take() -> @Sendable () -> Void {
+        while true {
+            ready.wait()
+            if let job = jobs.withLock({ $0.next() }) { return job }
         }
-        guard let logN = values["ln"], let r = values["r"], let p = values["p"], (1...24).contains(logN), (1...32).contains(r), (1...16).contains(p),
-              let salt = unpadded64(parts[3]), let hash = unpadded64(parts[4]), !hash.isEmpty else { return nil }
-        return (Parameters(logN: logN, r: r, p: p), salt, hash)
+    }
+}
+
+/// Per-tenant FIFOs taken in turn.
+private struct FairQueue {
+    private var jobs: [String: [@Sendable () -> Void]] = [:]
+    private var turns: [String] = []
+    private(set) var count = 0
+
+    mutating func add(_ job: @escaping @Sendable () -> Void, tenant: String, limit: Int, perTenant: Int) -> Bool {
+        guard count < limit, (jobs[tenant]?.count ?? 0) < perTenant else { return false }
+        if jobs[tenant] == nil { turns.append(tenant) }
+        jobs[tenant, default: []].append(job)
+        count += 1
+        return true
     }
 
-    private static func unpadded64(_ text: Substring) -> [UInt8]? {
-        var text = String(text)
-        while text.count % 4 != 0 { text += "=" }
-        return Data(base64Encoded: text).map { [UInt8]($0) }
+    /// The oldest job of the tenant whose turn it is.
+    mutating func next() -> (@Sendable () -> Void)? {
+        guard !turns.isEmpty else { return nil }
+        let tenant = turns.removeFirst()
+        guard var waiting = jobs[tenant], !waiting.isEmpty else { return nil }
+        let job = waiting.removeFirst()
+        count -= 1
+        if waiting.isEmpty {
+            jobs[tenant] = nil
+        } else {
+            jobs[tenant] = waiting
+            turns.append(tenant)
+        }
+        return job
     }
 }

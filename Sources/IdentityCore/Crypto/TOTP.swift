@@ -10,12 +10,17 @@ public struct TOTP: Sendable {
     public func code(at time: Date) -> String { code(counter: UInt64(max(0, time.timeIntervalSince1970) / 30)) }
 
     /// Whether `candidate` is the code of the step at `time` or of the one just before or after it.
-    public func verify(_ candidate: String, at time: Date) -> Bool {
-        guard candidate.count == 6, candidate.allSatisfy(\.isASCII), candidate.allSatisfy(\.isNumber) else { return false }
+    public func verify(_ candidate: String, at time: Date) -> Bool { matchingStep(candidate, at: time) != nil }
+
+    /// The time step whose code `candidate` is — the step at `time` or the one just before or after it — or
+    /// nil. Each of the three is compared, in constant time, whichever matches. (A server refuses a step it
+    /// has accepted before: a code is good once.)
+    public func matchingStep(_ candidate: String, at time: Date) -> Int64? {
+        guard candidate.count == 6, candidate.allSatisfy(\.isASCII), candidate.allSatisfy(\.isNumber) else { return nil }
         let counter = Int64(max(0, time.timeIntervalSince1970) / 30)
-        var matched = false
+        var matched: Int64?
         for step in (counter - 1)...(counter + 1) where step >= 0 {
-            matched = ConstantTime.equal(Array(code(counter: UInt64(step)).utf8), Array(candidate.utf8)) || matched
+            if ConstantTime.equal(Array(code(counter: UInt64(step)).utf8), Array(candidate.utf8)) { matched = step }
         }
         return matched
     }

@@ -23,10 +23,13 @@ public struct JSONObjectReader: Sendable {
 
     public func has(_ key: String) -> Bool { fields[key] != nil }
 
+    /// A string; a NUL in it is refused (no field of the admin API carries one, and a store may not keep it).
     public func string(_ key: String) throws -> String? {
         switch fields[key] {
         case nil, .null?: return nil
-        case .string(let value)?: return value
+        case .string(let value)?:
+            guard !value.utf8.contains(0) else { throw AdminError.invalidField(name(key), "must not contain NUL characters") }
+            return value
         default: throw AdminError.invalidField(name(key), "must be a string")
         }
     }
@@ -63,6 +66,7 @@ public struct JSONObjectReader: Sendable {
         case .array(let items)?:
             return try items.map {
                 guard case .string(let text) = $0 else { throw AdminError.invalidField(name(key), "must be an array of strings") }
+                guard !text.utf8.contains(0) else { throw AdminError.invalidField(name(key), "must not contain NUL characters") }
                 return text
             }
         default: throw AdminError.invalidField(name(key), "must be an array of strings")

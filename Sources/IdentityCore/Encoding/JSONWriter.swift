@@ -4,8 +4,13 @@
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
     private var needsComma: [Bool] = []
+    /// Whether NUL is written as U+FFFD instead of `\u0000` (which PostgreSQL's `jsonb` refuses).
+    private let replacingNUL: Bool
 
-    public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 512, replacingNUL: Bool = false) {
+        bytes.reserveCapacity(capacity)
+        self.replacingNUL = replacingNUL
+    }
 
     public mutating func beginObject() { openContainer(UInt8(ascii: "{")) }
     public mutating func endObject() { closeContainer(UInt8(ascii: "}")) }
@@ -97,6 +102,7 @@ public struct JSONWriter {
             case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00 where replacingNUL: bytes.append(contentsOf: [0xEF, 0xBF, 0xBD])
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),

@@ -16,16 +16,13 @@ public struct ClientGate: Sendable {
         self.authenticator = authenticator
     }
 
-    /// The tenant and the authenticated client of a request. `counted`: whether the tenant's request limits
-    /// apply.
-    public func admit(tenantID: String, credentials: ClientCredentials?, origin: RequestOrigin, counted: Bool = true) async throws
-        -> (TenantContext, Client)
-    {
+    /// The tenant and the authenticated client of a request, counted against the tenant's request limits.
+    public func admit(tenantID: String, credentials: ClientCredentials?, origin: RequestOrigin) async throws -> (TenantContext, Client) {
         let context = try await activeTenant(tenantID)
         let limits = context.policy.rateLimit
-        if counted { try await limiter.count(.ip(origin.ip), policy: limits, tenantID: tenantID) }
+        try await limiter.count(.ip(origin.limitKey), policy: limits, tenantID: tenantID)
         let client = try await authenticator.authenticate(credentials, in: context, origin: origin)
-        if counted { try await limiter.count(.client(client.id), policy: limits, tenantID: tenantID) }
+        try await limiter.count(.client(client.id), policy: limits, tenantID: tenantID)
         return (context, client)
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 
-/// `POST /oauth/introspect` (RFC 7662). The caller authenticates as a client of the tenant. Access tokens of
-/// any client of the tenant are described; a refresh token only to the client it was issued to.
+/// `POST /oauth/introspect` (RFC 7662). The caller authenticates as a confidential client of the tenant (a
+/// public client proves nothing with its id alone, RFC 7662 §2.1). Access tokens of any client of the tenant
+/// are described; a refresh token only to the client it was issued to.
 public struct IntrospectionEndpoint: Sendable {
     let gate: ClientGate
     let verifier: AccessTokenVerifier
@@ -14,7 +15,8 @@ public struct IntrospectionEndpoint: Sendable {
     public func introspect(tenantID: String, token: String?, client credentials: ClientCredentials?, origin: RequestOrigin) async throws
         -> IntrospectionResponse
     {
-        let (context, caller) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin, counted: false)
+        let (context, caller) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin)
+        guard caller.kind == .confidential else { throw OAuthError.invalidClient(reason: "public_client_cannot_introspect") }
         guard let token, !token.isEmpty else { throw OAuthError.invalidRequest(description: "missing parameter token") }
         if let claims = try await verifier.verify(token, in: context) {
             var username: String?

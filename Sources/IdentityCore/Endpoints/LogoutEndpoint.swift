@@ -10,7 +10,7 @@ public struct LogoutEndpoint: Sendable {
     let clock: any IdentityClock
 
     public func logout(tenantID: String, refreshToken: String?, client credentials: ClientCredentials?, origin: RequestOrigin) async throws {
-        let (context, caller) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin, counted: false)
+        let (context, caller) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin)
         guard let refreshToken, !refreshToken.isEmpty else { throw OAuthError.invalidRequest(description: "missing parameter refresh_token") }
         let key = try await tokens.refreshLookupKey(refreshToken, in: context, now: clock.now())
         guard let (record, session) = try await store.refreshToken(tenantID: tenantID, lookupKey: key), record.clientID == caller.id,

@@ -13,7 +13,7 @@ public struct RevocationEndpoint: Sendable {
     let clock: any IdentityClock
 
     public func revoke(tenantID: String, token: String?, client credentials: ClientCredentials?, origin: RequestOrigin) async throws {
-        let (context, caller) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin, counted: false)
+        let (context, caller) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin)
         guard let token, !token.isEmpty else { throw OAuthError.invalidRequest(description: "missing parameter token") }
         let now = clock.now()
         if let claims = await context.keyring.verify(token, typ: "at+jwt", as: AccessTokenClaims.self), claims.iss == context.issuer {

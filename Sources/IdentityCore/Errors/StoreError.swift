@@ -6,6 +6,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case conflict(String)
     /// The backend cannot be reached or failed; nothing was written.
     case unavailable(String)
+    /// The backend answered and refused the data itself (a value it cannot store): retrying the same write
+    /// fails the same way. Nothing was written.
+    case rejected(String)
     /// The stored schema is newer than this binary knows.
     case schemaTooNew(found: Int, known: Int)
 }

@@ -45,7 +45,10 @@ public struct RefreshTokenGrant: GrantHandler {
         }
         let parsed = try await parse(request, in: context, failed: { failed($0) })
 
-        var attempt = RefreshAttempt(tenantID: tenantID, clientID: client.id, policy: context.policy)
+        // A public client's refresh tokens always rotate, whatever the tenant's policy (DESIGN.md).
+        var policy = context.policy
+        if client.kind == .public { policy.refreshTokenRotation = true }
+        var attempt = RefreshAttempt(tenantID: tenantID, clientID: client.id, policy: policy)
         var action = attempt.start(remembered: successors.take(tenantID: tenantID, lookupKey: parsed.lookupKey), now: clock.now())
         var granted: (scopes: [String], successor: (token: String, record: RefreshTokenRecord)?)?
         var write: RefreshWrite?
@@ -58,7 +61,9 @@ public struct RefreshTokenGrant: GrantHandler {
                 let now = clock.now(), session = issue.session
                 if granted == nil {
                     // Decided once: the session's scopes, acr and auth_time do not change between reads.
-                    let outcome = try ScopeGrant.resolve(requested: parsed.scopes, allowed: session.scopes, level: session.acr,
+                    // What the client may still have: narrowing a client's scopes reaches its existing sessions.
+                    let allowed = session.scopes.filter(client.scopes.contains)
+                    let outcome = try ScopeGrant.resolve(requested: parsed.scopes, allowed: allowed, level: session.acr,
                                                          authTime: session.authTime, now: now, policy: context.policy)
                     let scopes = try stepUp.scopes(outcome, tenantID: tenantID, origin: origin, user: session.userID, client: client.id,
                                                    session: session.id)
@@ -71,7 +76,9 @@ public struct RefreshTokenGrant: GrantHandler {
                 let planned = RefreshWrite(tenantID: tenantID, presentedKey: issue.token.lookupKey, expectedState: issue.expected,
                                            newState: issue.new, now: now, successor: issue.issuesSuccessor ? granted?.successor?.record : nil,
                                            sessionID: session.id, lastUsedAt: now, idleExpiresAt: issue.idleExpiresAt,
-                                           accessExpiresAt: max(session.accessExpiresAt, accessExpiresAt))
+                                           accessExpiresAt: max(session.accessExpiresAt, accessExpiresAt),
+                                           graceLimit: issue.mode == .graceRetry ? context.policy.refreshReuseGraceCount : nil,
+                                           supersedes: issue.mode == .rotate ? issue.token.parentKey : nil)
                 write = planned
                 action = attempt.wrote(try await store.applyRefresh(planned))
             case .succeed(let issue):

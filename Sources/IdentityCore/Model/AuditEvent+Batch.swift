@@ -3,9 +3,10 @@ import Foundation
 extension AuditEvent {
     /// `events` as one JSON array of objects (`tenant_id`, `kind`, `time_ms`, `user_id`, `client_id`,
     /// `session_id`, `token_hash_prefix`, `ip`, `user_agent`, `detail`): how the SQL stores write a batch in
-    /// one statement.
+    /// one statement. A NUL in any field becomes U+FFFD: PostgreSQL's `jsonb` refuses `\u0000`, and one such
+    /// event would fail its whole batch.
     public static func batchJSON(_ events: [AuditEvent]) throws -> String {
-        var writer = JSONWriter(capacity: events.count * 256)
+        var writer = JSONWriter(capacity: events.count * 256, replacingNUL: true)
         writer.beginArray()
         for e in events {
             writer.beginObject()

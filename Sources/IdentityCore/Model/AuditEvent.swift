@@ -26,6 +26,12 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case userDeleted = "user_deleted"
         case passwordChanged = "password_changed"
         case totpEnrolled = "totp_enrolled"
+        case codeIssued = "code_issued"
+        case codeReused = "code_reused"
+        case codeExchangeFailed = "code_exchange_failed"
+        case consentGranted = "consent_granted"
+        case consentRevoked = "consent_revoked"
+        case browserSessionRevoked = "browser_session_revoked"
     }
 
     /// Assigned by the store, increasing; the `after` cursor of the events query.

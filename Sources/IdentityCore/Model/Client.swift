@@ -8,17 +8,28 @@ public struct Client: Sendable, Equatable {
     public var id: String
     public var name: String
     public var kind: Kind
-    /// PHC-style scrypt hash of the client secret; nil for public clients.
+    /// PHC-style hash of the client secret; nil for public clients.
     public var secretHash: String?
+    /// When the secret was last rotated: `client_credentials` tokens issued in an earlier second no longer
+    /// introspect active.
+    public var secretRotatedAt: Date?
     public var grantTypes: [GrantType]
     public var redirectURIs: [String]
     /// The scopes the client may ask for.
     public var scopes: [String]
+    /// Where RP-initiated logout may send the browser back to (exact match).
+    public var postLogoutRedirectURIs: [String]
+    /// Whether users are asked to consent to the scopes (third-party apps); first-party clients skip it.
+    public var requireConsent: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(tenantID: String, id: String, name: String, kind: Kind, secretHash: String?, grantTypes: [GrantType],
-                redirectURIs: [String], scopes: [String], createdAt: Date, updatedAt: Date) {
+                redirectURIs: [String], scopes: [String], createdAt: Date, updatedAt: Date, secretRotatedAt: Date? = nil,
+                postLogoutRedirectURIs: [String] = [], requireConsent: Bool = false) {
+        self.secretRotatedAt = secretRotatedAt
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.requireConsent = requireConsent
         self.tenantID = tenantID
         self.id = id
         self.name = name

@@ -26,11 +26,14 @@ public struct Session: Sendable, Equatable {
     public var dpopJKT: String?
     public var ip: String?
     public var userAgent: String?
+    /// The browser session (SSO) it was started in, if any: ending that browser session ends this one too.
+    public var browserSessionID: String?
 
     public init(tenantID: String, id: String, userID: String, clientID: String, scopes: [String], acr: AuthenticationLevel,
                 amr: [String], authTime: Date, createdAt: Date, lastUsedAt: Date, idleExpiresAt: Date, absoluteExpiresAt: Date,
                 accessExpiresAt: Date, status: Status = .active, revokedAt: Date? = nil, dpopJKT: String? = nil,
-                ip: String? = nil, userAgent: String? = nil) {
+                ip: String? = nil, userAgent: String? = nil, browserSessionID: String? = nil) {
+        self.browserSessionID = browserSessionID
         self.tenantID = tenantID
         self.id = id
         self.userID = userID

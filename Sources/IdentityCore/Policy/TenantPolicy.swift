@@ -16,6 +16,8 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
     public var refreshTokenRotation: Bool = true
     /// Seconds after a rotation during which the rotated token may be presented again (0 disables it).
     public var refreshReuseGrace: Int = 10
+    /// How many grace retries one rotated token may have within the window (0–100); beyond it is reuse.
+    public var refreshReuseGraceCount: Int = 3
     /// The sliding idle window of a session, seconds.
     public var sessionIdleTTL: Int = 1_209_600
     /// The absolute cap of a session, seconds.
@@ -24,6 +26,10 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
     public var stepUp: [StepUpRule] = []
     public var dpop: DPoPRequirement = .optional
     public var rateLimit = RateLimitPolicy()
+    /// Whether authorization requests are taken only through PAR (`request_uri`).
+    public var requirePAR: Bool = false
+    /// How long a browser session (single sign-on) lives, seconds.
+    public var loginSessionTTL: Int = 86_400
 
     public init() {}
 
@@ -32,12 +38,15 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
         case refreshTokenFormat = "refresh_token_format"
         case refreshTokenRotation = "refresh_token_rotation"
         case refreshReuseGrace = "refresh_reuse_grace"
+        case refreshReuseGraceCount = "refresh_reuse_grace_count"
         case sessionIdleTTL = "session_idle_ttl"
         case sessionMaxTTL = "session_max_ttl"
         case signingAlg = "signing_alg"
         case stepUp = "step_up"
         case dpop
         case rateLimit = "rate_limit"
+        case requirePAR = "require_par"
+        case loginSessionTTL = "login_session_ttl"
     }
 
     /// Decodes a stored policy; fields it lacks (written by an older version) take their defaults.
@@ -50,12 +59,15 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
         try field(.refreshTokenFormat, &refreshTokenFormat)
         try field(.refreshTokenRotation, &refreshTokenRotation)
         try field(.refreshReuseGrace, &refreshReuseGrace)
+        try field(.refreshReuseGraceCount, &refreshReuseGraceCount)
         try field(.sessionIdleTTL, &sessionIdleTTL)
         try field(.sessionMaxTTL, &sessionMaxTTL)
         try field(.signingAlg, &signingAlg)
         try field(.stepUp, &stepUp)
         try field(.dpop, &dpop)
         try field(.rateLimit, &rateLimit)
+        try field(.requirePAR, &requirePAR)
+        try field(.loginSessionTTL, &loginSessionTTL)
     }
 
     /// The largest duration a policy accepts: ten years.
@@ -75,6 +87,7 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
         }
         if let value = try body.bool(CodingKeys.refreshTokenRotation.rawValue) { refreshTokenRotation = value }
         if let value = try body.integer(CodingKeys.refreshReuseGrace.rawValue, in: 0...60) { refreshReuseGrace = value }
+        if let value = try body.integer(CodingKeys.refreshReuseGraceCount.rawValue, in: 0...100) { refreshReuseGraceCount = value }
         if let value = try body.integer(CodingKeys.sessionIdleTTL.rawValue, in: durations) { sessionIdleTTL = value }
         if let value = try body.integer(CodingKeys.sessionMaxTTL.rawValue, in: durations) { sessionMaxTTL = value }
         if let value = try body.string(CodingKeys.signingAlg.rawValue) {
@@ -94,9 +107,13 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
             guard let requirement = DPoPRequirement(rawValue: value) else {
                 throw AdminError.invalidField("dpop", "must be one of optional, required_for_public_clients, required")
             }
+            // Not enforced yet: a tenant must not believe its tokens are bound when they are not.
+            guard requirement == .optional else { throw AdminError.invalidField("dpop", "only optional is implemented yet") }
             dpop = requirement
         }
         if let limits = try body.object(CodingKeys.rateLimit.rawValue) { rateLimit = try RateLimitPolicy(validating: limits) }
+        if let value = try body.bool(CodingKeys.requirePAR.rawValue) { requirePAR = value }
+        if let value = try body.integer(CodingKeys.loginSessionTTL.rawValue, in: durations) { loginSessionTTL = value }
         guard sessionIdleTTL <= sessionMaxTTL else {
             throw AdminError.invalidField("session_idle_ttl", "must not exceed session_max_ttl")
         }

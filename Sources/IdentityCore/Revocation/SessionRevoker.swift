@@ -21,6 +21,8 @@ public struct SessionRevoker: Sendable {
         case sessions([String])
         case user(String)
         case client(String)
+        /// Every session started in a browser session.
+        case browserSession(String)
     }
 
     /// Revokes the selected sessions of `tenantID`; returns those this call revoked (not those already ended).
@@ -32,6 +34,7 @@ public struct SessionRevoker: Sendable {
         case .sessions(let ids): revoked = try await store.revokeSessions(tenantID: tenantID, ids: ids, at: now)
         case .user(let userID): revoked = try await store.revokeUserSessions(tenantID: tenantID, userID: userID, at: now)
         case .client(let clientID): revoked = try await store.revokeClientSessions(tenantID: tenantID, clientID: clientID, at: now)
+        case .browserSession(let id): revoked = try await store.revokeBrowserSessionSessions(tenantID: tenantID, browserSessionID: id, at: now)
         }
         await revocations.publish(revoked.map(\.revocation))
         for session in revoked {

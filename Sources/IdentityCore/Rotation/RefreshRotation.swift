@@ -112,8 +112,12 @@ public enum RefreshRotation {
         case .active:
             return issue(input.policy.refreshTokenRotation ? .rotate : .reuseSameToken)
         case .rotated:
+            // A retry of a lost response, or a concurrent refresh: only of the immediately previous token (not
+            // once the chain moved past it: its successor was rotated), within the window, and at most
+            // `refresh_reuse_grace_count` times (Auth0's leeway, Hydra's grace reuse count). Beyond, reuse.
             let grace = TimeInterval(input.policy.refreshReuseGrace)
-            if grace > 0, let rotatedAt = token.rotatedAt, now.timeIntervalSince(rotatedAt) <= grace {
+            if grace > 0, let rotatedAt = token.rotatedAt, now.timeIntervalSince(rotatedAt) <= grace, !token.superseded,
+               token.graceUses < input.policy.refreshReuseGraceCount {
                 return issue(.graceRetry)
             }
             return .revokeFamily

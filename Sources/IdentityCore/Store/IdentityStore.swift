@@ -1,7 +1,8 @@
 import Foundation
 
 /// Everything identityd persists, on one backend.
-public protocol IdentityStore: TenantStore, KeyStore, ClientStore, UserStore, SessionStore, RevocationStore, EventStore {
+public protocol IdentityStore: TenantStore, KeyStore, ClientStore, UserStore, SessionStore, RevocationStore, EventStore, SettingsStore,
+    AuthorizationCodeStore, BrowserSessionStore, ConsentStore {
     /// Brings the schema up to date; safe to call on every start.
     func migrate() async throws
     /// Succeeds when the backend answers.

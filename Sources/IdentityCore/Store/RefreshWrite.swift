@@ -13,6 +13,11 @@ public struct RefreshWrite: Sendable, Equatable {
     public var now: Date
     /// Inserted when the write applies; nil when rotation is off.
     public var successor: RefreshTokenRecord?
+    /// For a grace retry: the presented token must also be unsuperseded and have had fewer than this many
+    /// grace retries; the write counts one more. Nil for other writes.
+    public var graceLimit: Int?
+    /// For a rotation: the presented token's parent, marked superseded (the chain has moved past it).
+    public var supersedes: String?
     public var sessionID: String
     /// The session's new `lastUsedAt`, `idleExpiresAt`, and (raised to at least this) `accessExpiresAt`.
     public var lastUsedAt: Date
@@ -20,7 +25,10 @@ public struct RefreshWrite: Sendable, Equatable {
     public var accessExpiresAt: Date
 
     public init(tenantID: String, presentedKey: String, expectedState: RefreshTokenRecord.State, newState: RefreshTokenRecord.State,
-                now: Date, successor: RefreshTokenRecord?, sessionID: String, lastUsedAt: Date, idleExpiresAt: Date, accessExpiresAt: Date) {
+                now: Date, successor: RefreshTokenRecord?, sessionID: String, lastUsedAt: Date, idleExpiresAt: Date, accessExpiresAt: Date,
+                graceLimit: Int? = nil, supersedes: String? = nil) {
+        self.graceLimit = graceLimit
+        self.supersedes = supersedes
         self.tenantID = tenantID
         self.presentedKey = presentedKey
         self.expectedState = expectedState

@@ -12,8 +12,10 @@ public protocol SessionStore: Sendable {
     /// The refresh token with that lookup key in that tenant, with its session; nil when unknown.
     func refreshToken(tenantID: String, lookupKey: String) async throws -> (RefreshTokenRecord, Session)?
     /// Applies `write` in one transaction (or one statement): if the presented token is in `expectedState`
-    /// and the session is live at `write.now`, sets the token's state, slides the session and inserts the
-    /// successor. Two concurrent calls expecting `active` for the same token: exactly one gets `.applied`.
+    /// (and, with `graceLimit`, is not superseded and has had fewer grace retries than the limit) and the
+    /// session is live at `write.now`, sets the token's state (counting a grace retry), marks `supersedes`
+    /// superseded, slides the session and inserts the successor. Two concurrent calls expecting `active` for
+    /// the same token: exactly one gets `.applied`; `graceLimit` concurrent grace retries at most apply.
     func applyRefresh(_ write: RefreshWrite) async throws -> RefreshWriteResult
     /// Marks the sessions revoked (those not already revoked) and every refresh token of their families
     /// `revoked`, and records a `Revocation` for each sid until its `accessExpiresAt`, all in one transaction.
@@ -23,4 +25,6 @@ public protocol SessionStore: Sendable {
     func revokeUserSessions(tenantID: String, userID: String, at now: Date) async throws -> [Session]
     /// Same for every session of a client.
     func revokeClientSessions(tenantID: String, clientID: String, at now: Date) async throws -> [Session]
+    /// Same for every session started in a browser session (RP-initiated logout).
+    func revokeBrowserSessionSessions(tenantID: String, browserSessionID: String, at now: Date) async throws -> [Session]
 }

@@ -15,4 +15,7 @@ public protocol TenantStore: Sendable {
     func deleteTenant(id: String) async throws -> Bool
     /// The id of the tenant whose admin key hashes to `hash`, or nil.
     func tenantID(adminKeyHash hash: String) async throws -> String?
+    /// Replaces the tenant's admin key hash (the old key stops working at once). False when the tenant
+    /// does not exist.
+    func replaceAdminKeyHash(tenantID: String, hash: String) async throws -> Bool
 }

@@ -15,4 +15,11 @@ public protocol UserStore: Sendable {
     /// Deletes the user; returns false when it did not exist. Revokes nothing by itself (the caller revokes
     /// the user's sessions first).
     func deleteUser(tenantID: String, id: String) async throws -> Bool
+    /// Records that the TOTP code of time step `step` was accepted for the user, if no step at or after it
+    /// was accepted before, atomically (two nodes accepting the same code: one gets true). False when the
+    /// step, or a later one, was already used, or the user does not exist.
+    func acceptTOTPStep(tenantID: String, userID: String, step: Int64) async throws -> Bool
+    /// Replaces the user's password hash with `new` if it is still `old` (a rehash at login must not undo a
+    /// password change made meanwhile). False otherwise.
+    func replacePasswordHash(tenantID: String, userID: String, old: String, new: String) async throws -> Bool
 }

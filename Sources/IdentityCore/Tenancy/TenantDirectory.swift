@@ -19,12 +19,16 @@ public final class TenantDirectory: Sendable {
     private let clock: any IdentityClock
     private let publicURL: String
     private let ttl: TimeInterval
+    private let log: LogSink?
     private let state = Mutex<(entries: [String: Entry], generation: UInt64)>(([:], 0))
     /// Clients, and users as their tokens' claims name them; dropped with their tenant.
     private let clients = RecordCache<Client>()
     private let users = RecordCache<User>()
+    private let originSets = RecordCache<OriginSet>()
 
-    public init(store: any DirectoryStore, box: SecretBox, clock: any IdentityClock, publicURL: String, ttl: TimeInterval = 30) {
+    public init(store: any DirectoryStore, box: SecretBox, clock: any IdentityClock, publicURL: String, ttl: TimeInterval = 30,
+                log: LogSink? = nil) {
+        self.log = log
         self.store = store
         self.box = box
         self.clock = clock
@@ -35,8 +39,10 @@ public final class TenantDirectory: Sendable {
     /// The issuer URL of `tenantID`.
     public func issuer(of tenantID: String) -> String { publicURL + "/t/" + tenantID }
 
-    /// The tenant's context, from cache when fresh; nil when the tenant does not exist.
+    /// The tenant's context, from cache when fresh; nil when the tenant does not exist — or when `tenantID`
+    /// is not a tenant id at all (it comes from a URL): then the store is not asked.
     public func context(for tenantID: String) async throws -> TenantContext? {
+        guard Tenant.isValidID(tenantID) else { return nil }
         let now = clock.now()
         let (cached, generation) = state.withLock { state -> (Entry?, UInt64) in (state.entries[tenantID], state.generation) }
         if let cached, now.timeIntervalSince(cached.loadedAt) < ttl, cached.generation == generation {
@@ -44,6 +50,9 @@ public final class TenantDirectory: Sendable {
         }
         guard let tenant = try await store.tenant(id: tenantID) else { return nil }
         let keyring = try await TenantKeyring.load(try await store.signingKeys(tenantID: tenantID), box: box, now: now)
+        if !keyring.unusable.isEmpty {
+            log?.error("signing keys that cannot be opened are left out", ["tenant": tenantID, "kids": keyring.unusable.joined(separator: ",")])
+        }
         let context = TenantContext(tenant: tenant, keyring: keyring, issuer: issuer(of: tenantID))
         state.withLock { state in
             // A load that raced with an invalidation must not put stale data back.
@@ -75,6 +84,25 @@ public final class TenantDirectory: Sendable {
         return record
     }
 
+    /// The origins of the tenant's public clients' redirect URIs: the origins its token, revocation and
+    /// userinfo endpoints answer cross-origin requests from (CORS). Cached like clients.
+    public func corsOrigins(tenantID: String) async throws -> Set<String> {
+        guard Tenant.isValidID(tenantID) else { return [] }
+        let origins = try await cached(originSets, tenantID: tenantID, id: "") {
+            let clients = try await self.store.clients(tenantID: tenantID).filter { $0.kind == .public }
+            return OriginSet(origins: Set(clients.flatMap(\.redirectURIs).compactMap(Self.origin)))
+        }
+        return origins?.origins ?? []
+    }
+
+    /// `scheme://host[:port]` of a URL, lower-cased, default ports left out (RFC 6454).
+    public static func origin(_ uri: String) -> String? {
+        guard let url = URLComponents(string: uri), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = url.host?.lowercased(), !host.isEmpty else { return nil }
+        let defaultPort = scheme == "https" ? 443 : 80
+        return url.port.map { $0 == defaultPort ? "\(scheme)://\(host)" : "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
+
     /// Drops the cached context, clients and users of `tenantID` (nil: of every tenant).
     public func invalidate(_ tenantID: String?) {
         state.withLock { state in
@@ -83,5 +111,11 @@ public final class TenantDirectory: Sendable {
         }
         clients.drop(tenantID)
         users.drop(tenantID)
+        originSets.drop(tenantID)
     }
+}
+
+/// A tenant's CORS origins, as the directory caches them.
+struct OriginSet: Sendable {
+    let origins: Set<String>
 }

@@ -15,9 +15,13 @@ public struct IDTokenClaims: SignableClaims, Equatable {
     public var azp: String
     public var preferredUsername: String?
     public var email: String?
+    public var nonce: String?
+    public var atHash: String?
 
     public init(iss: String, sub: String, aud: String, exp: Int64, iat: Int64, authTime: Int64, acr: String, amr: [String],
-                sid: String, azp: String, preferredUsername: String?, email: String?) {
+                sid: String, azp: String, preferredUsername: String?, email: String?, nonce: String? = nil, atHash: String? = nil) {
+        self.nonce = nonce
+        self.atHash = atHash
         self.iss = iss
         self.sub = sub
         self.aud = aud
@@ -33,9 +37,10 @@ public struct IDTokenClaims: SignableClaims, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, acr, amr, sid, azp, email
+        case iss, sub, aud, exp, iat, acr, amr, sid, azp, email, nonce
         case authTime = "auth_time"
         case preferredUsername = "preferred_username"
+        case atHash = "at_hash"
     }
 
     public func write(to json: inout JSONWriter) {
@@ -51,6 +56,8 @@ public struct IDTokenClaims: SignableClaims, Equatable {
         json.field("azp", azp)
         json.field("preferred_username", preferredUsername)
         json.field("email", email)
+        json.field("nonce", nonce)
+        json.field("at_hash", atHash)
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {}

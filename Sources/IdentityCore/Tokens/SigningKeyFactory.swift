@@ -36,7 +36,7 @@ public struct SigningKeyFactory: Sendable {
         let published = jwk.merging(["kid": kid, "alg": algorithm.rawValue, "use": "sig"]) { a, _ in a }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: published, options: [.sortedKeys]), as: UTF8.self)
         return SigningKey(tenantID: tenantID, kid: kid, algorithm: algorithm, state: state, publicJWK: json,
-                          sealedPrivateKey: try box.seal(Array(pem.utf8)), createdAt: now,
+                          sealedPrivateKey: try box.seal(Array(pem.utf8), context: SealContext.signingKey(tenantID: tenantID, kid: kid)), createdAt: now,
                           activatedAt: state == .active ? now : nil)
     }
 }

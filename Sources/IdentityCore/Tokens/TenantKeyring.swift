@@ -24,14 +24,24 @@ public struct TenantKeyring: Sendable {
     /// Tokens whose signatures this keyring has verified (it is rebuilt when the tenant's keys change).
     private let verified = VerifiedTokens()
 
-    /// Loads the keys of `keys` that are published at `now`; throws when none is active.
+    /// The kids of published keys that could not be opened (sealed under another master key, moved from
+    /// another row, corrupt): left out, so that the tenant keeps working with the others.
+    public let unusable: [String]
+
+    /// Loads the keys of `keys` that are published at `now`; throws when no usable key is active.
     public static func load(_ keys: [SigningKey], box: SecretBox, now: Date) async throws -> TenantKeyring {
         var loaded: [String: TokenKey] = [:]
         var jwks: [String] = []
         var active: SigningKey?
+        var unusable: [String] = []
         for key in keys where key.isPublished(at: now) {
-            let pem = String(decoding: try box.open(key.sealedPrivateKey), as: UTF8.self)
-            loaded[key.kid] = try TokenKey(kid: key.kid, algorithm: key.algorithm, pem: pem)
+            let context = SealContext.signingKey(tenantID: key.tenantID, kid: key.kid)
+            guard let sealed = try? box.open(key.sealedPrivateKey, context: context),
+                  let tokenKey = try? TokenKey(kid: key.kid, algorithm: key.algorithm, pem: String(decoding: sealed, as: UTF8.self)) else {
+                unusable.append(key.kid)
+                continue
+            }
+            loaded[key.kid] = tokenKey
             jwks.append(key.publicJWK)
             if key.state == .active, active == nil || (key.activatedAt ?? .distantPast) > (active?.activatedAt ?? .distantPast) {
                 active = key
@@ -39,7 +49,7 @@ public struct TenantKeyring: Sendable {
         }
         guard let active, let activeKey = loaded[active.kid] else { throw SigningKeyError.noActiveKey(keys.first?.tenantID ?? "?") }
         return TenantKeyring(keys: loaded, active: activeKey, algorithms: loaded.mapValues(\.algorithm),
-                             jwksJSON: "{\"keys\":[" + jwks.joined(separator: ",") + "]}")
+                             jwksJSON: "{\"keys\":[" + jwks.joined(separator: ",") + "]}", unusable: unusable)
     }
 
     /// `payload` signed with the active key, with `typ` and `kid` in the header.

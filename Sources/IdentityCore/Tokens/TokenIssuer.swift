@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Mints a tenant's tokens: RFC 9068 access tokens, refresh tokens in the tenant's format (and the record
@@ -53,12 +54,22 @@ public struct TokenIssuer: Sendable {
         return claims.jti
     }
 
-    /// An ID token for `user`'s session.
-    public func idToken(in context: TenantContext, user: User, session: Session, now: Date) async throws -> String {
+    /// An ID token for `user`'s session; with `nonce` (the authorization request's) and, given the access
+    /// token issued with it, `at_hash` (OIDC Core §3.1.3.6: the left half of its hash, base64url).
+    public func idToken(in context: TenantContext, user: User, session: Session, now: Date, nonce: String? = nil,
+                        accessToken: String? = nil) async throws -> String {
         let claims = IDTokenClaims(iss: context.issuer, sub: user.id, aud: session.clientID,
                                    exp: now.secondsSince1970 + Int64(context.policy.accessTokenTTL), iat: now.secondsSince1970,
                                    authTime: session.authTime.secondsSince1970, acr: session.acr.rawValue, amr: session.amr,
-                                   sid: session.id, azp: session.clientID, preferredUsername: user.username, email: user.email)
+                                   sid: session.id, azp: session.clientID, preferredUsername: user.username, email: user.email,
+                                   nonce: nonce, atHash: accessToken.map { Self.leftHalfHash($0, algorithm: context.keyring.activeAlgorithm) })
         return try await context.keyring.sign(claims, typ: "JWT")
+    }
+
+    /// The left half of the token's hash under the hash of the signing algorithm (SHA-256 for ES256 and
+    /// RS256, SHA-512 for EdDSA), base64url: OIDC's `at_hash`.
+    static func leftHalfHash(_ token: String, algorithm: SigningAlgorithm) -> String {
+        let digest: [UInt8] = algorithm == .edDSA ? Array(SHA512.hash(data: Array(token.utf8))) : Array(SHA256.hash(data: Array(token.utf8)))
+        return Base64URL.encode(digest.prefix(digest.count / 2))
     }
 }

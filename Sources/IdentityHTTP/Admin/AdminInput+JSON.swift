@@ -24,18 +24,22 @@ extension AdminInput.TenantUpdate {
 extension AdminInput.NewClient {
     public init(json: JSONValue) throws {
         let body = try JSONObjectReader(json)
-        try body.rejectUnknown(["client_id", "name", "type", "grant_types", "redirect_uris", "scopes"])
+        try body.rejectUnknown(["client_id", "name", "type", "grant_types", "redirect_uris", "post_logout_redirect_uris", "scopes",
+                                "require_consent"])
         self.init(clientID: try body.string("client_id"), name: try body.requiredString("name"), type: try body.requiredString("type"),
-                  grantTypes: try body.strings("grant_types"), redirectURIs: try body.strings("redirect_uris"), scopes: try body.strings("scopes"))
+                  grantTypes: try body.strings("grant_types"), redirectURIs: try body.strings("redirect_uris"),
+                  postLogoutRedirectURIs: try body.strings("post_logout_redirect_uris"), scopes: try body.strings("scopes"),
+                  requireConsent: try body.bool("require_consent"))
     }
 }
 
 extension AdminInput.ClientUpdate {
     public init(json: JSONValue) throws {
         let body = try JSONObjectReader(json)
-        try body.rejectUnknown(["name", "grant_types", "redirect_uris", "scopes", "rotate_secret"])
+        try body.rejectUnknown(["name", "grant_types", "redirect_uris", "post_logout_redirect_uris", "scopes", "require_consent", "rotate_secret"])
         self.init(name: try body.string("name"), grantTypes: try body.strings("grant_types"), redirectURIs: try body.strings("redirect_uris"),
-                  scopes: try body.strings("scopes"), rotateSecret: try body.bool("rotate_secret"))
+                  postLogoutRedirectURIs: try body.strings("post_logout_redirect_uris"), scopes: try body.strings("scopes"),
+                  requireConsent: try body.bool("require_consent"), rotateSecret: try body.bool("rotate_secret"))
     }
 }
 

@@ -26,6 +26,7 @@ struct AdminRoutes: Sendable {
             try await admin.deleteTenant(tenant(c), by: c.caller)
             return Responses.empty(status: .noContent)
         }
+        v1.post("tenants/:t/admin-key/rotate") { _, c in try ok(await admin.rotateAdminKey(tenant(c), by: c.caller)) }
         v1.get("tenants/:t/policy") { _, c in try ok(await admin.policy(tenant(c), by: c.caller)) }
         v1.put("tenants/:t/policy") { r, c in try ok(await admin.replacePolicy(tenant(c), try await body(r), by: c.caller)) }
         v1.get("tenants/:t/keys") { _, c in try ok(await admin.keys(tenant(c), by: c.caller)) }
@@ -56,6 +57,18 @@ struct AdminRoutes: Sendable {
         v1.get("tenants/:t/users/:id/sessions") { _, c in try ok(await admin.sessions(tenant(c), user: id(c), by: c.caller)) }
         v1.delete("tenants/:t/users/:id/sessions") { _, c in try ok(await admin.revokeSessions(tenant(c), user: id(c), by: c.caller)) }
         v1.delete("tenants/:t/sessions/:id") { _, c in try ok(await admin.revokeSession(tenant(c), sid: id(c), by: c.caller)) }
+        v1.get("tenants/:t/users/:id/browser-sessions") { _, c in try ok(await admin.browserSessions(tenant(c), user: id(c), by: c.caller)) }
+        v1.delete("tenants/:t/users/:id/browser-sessions") { _, c in
+            try ok(await admin.revokeBrowserSessions(tenant(c), user: id(c), by: c.caller))
+        }
+        v1.delete("tenants/:t/browser-sessions/:id") { _, c in try ok(await admin.revokeBrowserSession(tenant(c), id: id(c), by: c.caller)) }
+        v1.get("tenants/:t/users/:id/consents") { _, c in try ok(await admin.consents(tenant(c), user: id(c), by: c.caller)) }
+        v1.delete("tenants/:t/users/:id/consents") { _, c in
+            try ok(await admin.revokeConsents(tenant(c), user: id(c), client: nil, by: c.caller))
+        }
+        v1.delete("tenants/:t/users/:id/consents/:client") { _, c in
+            try ok(await admin.revokeConsents(tenant(c), user: id(c), client: c.parameters.get("client") ?? "", by: c.caller))
+        }
         v1.get("tenants/:t/events") { r, c in
             let query = r.uri.queryParameters
             let input = try AdminInput.EventQuery(type: query["type"].map(String.init), after: query["after"].map(String.init),

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import IdentityCore
 import Logging
+import NIOCore
 
 /// Builds the HTTP application: health, the per-tenant OAuth endpoints and the admin API on one router.
 public enum IdentityApplication {
@@ -10,12 +11,16 @@ public enum IdentityApplication {
     public struct Settings: Sendable {
         public var host: String
         public var port: Int
-        /// Take the client address from `X-Forwarded-For` (behind a trusted load balancer only).
-        public var trustForwardedFor: Bool
-        public init(host: String, port: Int, trustForwardedFor: Bool = false) {
+        /// The proxies whose `X-Forwarded-For` is believed (empty: the header is ignored).
+        public var trustedProxies: [IPRange]
+        /// How long a connection may stay without a whole request coming in (idle keep-alive, a head or
+        /// body read slowly) before it is closed.
+        public var idleTimeout: Duration
+        public init(host: String, port: Int, trustedProxies: [IPRange] = [], idleTimeout: Duration = .seconds(30)) {
             self.host = host
             self.port = port
-            self.trustForwardedFor = trustForwardedFor
+            self.trustedProxies = trustedProxies
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -23,7 +28,7 @@ public enum IdentityApplication {
     public static func router(runtime: IdentityRuntime, administration: Administration, readiness: any ReadinessProbe,
                               settings: Settings) -> Router<IdentityRequestContext> {
         let router = Router(context: IdentityRequestContext.self)
-        router.add(middleware: RequestOriginMiddleware(trustForwardedFor: settings.trustForwardedFor))
+        router.add(middleware: RequestOriginMiddleware(trustedProxies: settings.trustedProxies))
         router.get("healthz") { _, _ in Responses.body(Array(#"{"status":"ok"}"#.utf8)) }
         router.get("readyz") { _, context in
             do {
@@ -35,14 +40,20 @@ public enum IdentityApplication {
             }
         }
         TokenRoutes(runtime: runtime).register(on: router)
+        BrowserRoutes(runtime: runtime, pages: .standard).register(on: router)
         AdminRoutes(admin: administration, openAPI: openAPIDocument).register(on: router)
         return router
     }
 
-    /// An application serving `router` on the configured address.
+    /// An application serving `router` on the configured address. A connection idle for `idleTimeout` —
+    /// between requests, or sending a request's head or body too slowly (no HTTP part arrives until the head
+    /// is whole) — is closed, so slow clients cannot hold connections forever.
     public static func make(router: Router<IdentityRequestContext>, settings: Settings, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "identityd"),
-                    logger: logger)
+        let idle = TimeAmount.nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000
+            + settings.idleTimeout.components.attoseconds / 1_000_000_000)
+        return Application(router: router, server: .http1(configuration: .init(idleTimeout: idle)),
+                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "identityd"),
+                           logger: logger)
     }
 
     /// `docs/openapi.yaml`, compiled into the binary (`Resources/openapi.yaml` links to it).

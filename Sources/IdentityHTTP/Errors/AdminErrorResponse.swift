@@ -27,7 +27,8 @@ struct AdminErrorResponse: RenderedError {
             if error.status >= 500 { logger.debug("oauth error", metadata: ["error": .string(error.code), "reason": .string(error.reason)]) }
             self.init(.invalidBody(error.publicDescription ?? error.code))
         case .bodyTooLarge: self.init(.invalidBody("the body is too large"), status: .contentTooLarge)
-        case .storeUnavailable: self.init(.unavailable)
+        case .storeUnavailable, .busy: self.init(.unavailable)
+        case .rejectedValue: self.init(.invalidBody("a value of the request cannot be stored"))
         case .unexpected: self.init(unexpected: ())
         }
     }

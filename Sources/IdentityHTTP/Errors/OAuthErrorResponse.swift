@@ -28,7 +28,8 @@ struct OAuthErrorResponse: RenderedError {
             self.init(error)
         case .admin(let error): self.init(.invalidRequest(description: error.message))
         case .bodyTooLarge: self.init(.invalidRequest(description: "the body is too large"), status: .contentTooLarge)
-        case .storeUnavailable: self.init(.temporarilyUnavailable)
+        case .storeUnavailable, .busy: self.init(.temporarilyUnavailable)
+        case .rejectedValue: self.init(.invalidRequest(description: "a value of the request cannot be stored"))
         case .unexpected: self.init(unexpected: ())
         }
     }

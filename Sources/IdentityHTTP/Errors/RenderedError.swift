@@ -35,6 +35,10 @@ enum ThrownError {
     case bodyTooLarge
     /// The store cannot serve (logged).
     case storeUnavailable
+    /// The password-hashing queue is full (a flood of logins or secrets): 503, retry in a moment.
+    case busy
+    /// The store refused a value of the request (logged): bad input that got past validation.
+    case rejectedValue
     /// Anything else (logged): a 500.
     case unexpected
 
@@ -43,6 +47,10 @@ enum ThrownError {
         case let error as OAuthError: self = .oauth(error)
         case let error as AdminError: self = .admin(error)
         case is BodyTooLarge: self = .bodyTooLarge
+        case is HashingQueueFull: self = .busy
+        case StoreError.rejected(let reason):
+            logger.warning("the store refused a value of the request", metadata: ["error": .string(reason)])
+            self = .rejectedValue
         case let error as StoreError:
             logger.error("store failure", metadata: ["error": .string("\(error)")])
             self = .storeUnavailable

@@ -3,7 +3,8 @@ import Hummingbird
 import IdentityCore
 
 /// Strict `application/x-www-form-urlencoded` parsing for the OAuth endpoints (RFC 6749 §3.2): every
-/// parameter at most once, valid percent-encoding, valid UTF-8.
+/// parameter at most once, valid percent-encoding, valid UTF-8, no control characters (C0 and DEL: no
+/// parameter of OAuth carries one, and a NUL reaching a store or a log is an attack).
 enum FormBody {
     /// The largest form the OAuth endpoints read.
     static let limit = 64 * 1024
@@ -29,7 +30,7 @@ enum FormBody {
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : []) else {
-                throw OAuthError.invalidRequest(description: "the form is not valid percent-encoded UTF-8")
+                throw OAuthError.invalidRequest(description: "the form is not valid percent-encoded UTF-8 without control characters")
             }
             guard !name.isEmpty else { continue }
             guard result[name] == nil else { throw OAuthError.invalidRequest(description: "parameter \(safeName(name)) is repeated") }
@@ -38,7 +39,7 @@ enum FormBody {
         return result
     }
 
-    /// Percent-decodes one component (`+` is a space); nil on a bad escape or invalid UTF-8.
+    /// Percent-decodes one component (`+` is a space); nil on a bad escape, invalid UTF-8 or a control character.
     static func decode(_ component: ArraySlice<UInt8>) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(component.count)
@@ -54,6 +55,7 @@ enum FormBody {
                 index += 1
             }
         }
+        guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
         return String(validating: bytes, as: UTF8.self)
     }
 

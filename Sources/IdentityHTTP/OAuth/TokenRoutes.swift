@@ -15,14 +15,24 @@ struct TokenRoutes: Sendable {
         documents.get(".well-known/oauth-authorization-server") { _, context in try await self.discovery(context) }
         documents.get("jwks") { _, context in try await self.jwks(context) }
 
+        // What a public client in a browser calls, with CORS around the error rendering (errors are readable too).
+        let crossOrigin = router.group("t/:tenant")
+            .add(middleware: CrossOriginMiddleware(directory: runtime.directory))
+            .add(middleware: ErrorRenderingMiddleware<IdentityRequestContext, OAuthErrorResponse>())
+        crossOrigin.post("oauth/token") { request, context in try await self.token(request, context) }
+        crossOrigin.post("oauth/revoke") { request, context in try await self.revoke(request, context) }
+        crossOrigin.get("userinfo") { request, context in try await self.userInfo(request, context) }
+        crossOrigin.post("userinfo") { request, context in try await self.userInfo(request, context) }
+        for path in ["oauth/token", "oauth/revoke", "userinfo"] {
+            // Answered by the middleware; what reaches here is a plain OPTIONS without an Origin.
+            crossOrigin.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"]) }
+        }
+
         let oauth = router.group("t/:tenant")
             .add(middleware: ErrorRenderingMiddleware<IdentityRequestContext, OAuthErrorResponse>())
-        oauth.post("oauth/token") { request, context in try await self.token(request, context) }
-        oauth.post("oauth/revoke") { request, context in try await self.revoke(request, context) }
         oauth.post("oauth/introspect") { request, context in try await self.introspect(request, context) }
         oauth.post("oauth/logout") { request, context in try await self.logout(request, context) }
-        oauth.get("userinfo") { request, context in try await self.userInfo(request, context) }
-        oauth.post("userinfo") { request, context in try await self.userInfo(request, context) }
+        oauth.post("oauth/par") { request, context in try await self.pushAuthorizationRequest(request, context) }
     }
 
     private func tenantID(_ context: IdentityRequestContext) -> String { context.parameters.get("tenant") ?? "" }
@@ -77,6 +87,16 @@ struct TokenRoutes: Sendable {
         try await runtime.logout.logout(tenantID: tenantID(context), refreshToken: form["refresh_token"],
                                         client: try FormBody.clientCredentials(request, form: form), origin: context.origin)
         return Responses.empty()
+    }
+
+    /// RFC 9126 §2.2: 201 with the `request_uri`.
+    private func pushAuthorizationRequest(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
+        let form = try await FormBody.parameters(of: request)
+        let credentials = try FormBody.clientCredentials(request, form: form)
+        let pushed = try await runtime.pushedAuthorization.push(tenantID: tenantID(context), parameters: form, client: credentials,
+                                                                origin: context.origin)
+        let body: [String: JSONValue] = ["request_uri": .string(pushed.requestURI), "expires_in": .number(Double(pushed.expiresIn))]
+        return try Responses.json(JSONValue.object(body), status: .created)
     }
 
     private func userInfo(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
