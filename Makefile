@@ -23,6 +23,8 @@ build:
 ## tests (Python: Selenium with headless Chromium, authlib) against it.
 test:
 	@scripts/install-deps.sh $(TEST_PACKAGES)
+	@# The alert rules of deploy/ parse and fire on the series they are written for.
+	scripts/promtool.sh check rules deploy/prometheus/alerts.yml && scripts/promtool.sh test rules deploy/prometheus/alerts_test.yml
 	$(SWIFT) build --build-tests
 	@# The tests that stop and start the shared servers run apart, after all the others.
 	PYTHON=$$(scripts/python-env.sh) && IDENTITYD_BINARY=$(CURDIR)/.build/debug/identityd scripts/with-services.sh bash -c \
@@ -33,13 +35,13 @@ test:
 bench:
 	@scripts/install-deps.sh $(TEST_PACKAGES) wrk
 	$(SWIFT) build -c release --product identityd
-	scripts/with-services.sh python3 bench/run.py $(BENCH_ARGS)
+	PYTHON=$$(scripts/python-env.sh) && scripts/with-services.sh $$PYTHON bench/run.py $(BENCH_ARGS)
 
 ## Every benchmark scenario for 3 s; fails on any non-2xx answer. Writes nothing.
 bench-smoke:
 	@scripts/install-deps.sh $(TEST_PACKAGES) wrk
 	$(SWIFT) build -c release --product identityd
-	scripts/with-services.sh python3 bench/run.py --smoke $(BENCH_ARGS)
+	PYTHON=$$(scripts/python-env.sh) && scripts/with-services.sh $$PYTHON bench/run.py --smoke $(BENCH_ARGS)
 
 ## Only the fast in-process tests, while iterating.
 test-unit:

@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The domain: no networking, no SQL, no Hummingbird.
@@ -32,6 +34,7 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -43,6 +46,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             resources: [
                 .embedInCode("Resources/openapi.yaml"),
@@ -70,6 +74,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // Bootstrapped here only: the core and the HTTP layer speak swift-metrics.
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(
@@ -127,12 +133,14 @@ let package = Package(
         // What the unit test targets share: a clock the test moves by hand.
         .target(
             name: "IdentityTestSupport",
-            dependencies: ["IdentityCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["IdentityCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto")],
             path: "Tests/IdentityTestSupport"
         ),
         .testTarget(
             name: "IdentityCoreTests",
-            dependencies: ["IdentityCore", "MemoryStore", "IdentityTestSupport", .product(name: "JWTKit", package: "jwt-kit")]
+            dependencies: ["IdentityCore", "MemoryStore", "IdentityTestSupport", .product(name: "JWTKit", package: "jwt-kit"),
+                           .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         // The HTTP layer in process: HummingbirdTesting's router over the memory store and a manual clock.
         .testTarget(

@@ -11,6 +11,7 @@ import urllib.request, urllib.error, uuid
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 LUA = os.path.join(ROOT, "bench", "lua")
 BINARY = os.path.join(ROOT, ".build", "release", "identityd")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -19,7 +20,9 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # Keycloak's sizing guide: one vCPU per this many requests per second.
 KEYCLOAK_PER_VCPU = {"refresh": 120, "client_credentials": 120, "password": 15}
 
-SCENARIOS = ["refresh", "client_credentials", "password", "introspect", "jwks"]
+SCENARIOS = ["refresh", "dpop_refresh", "client_credentials", "password", "introspect", "jwks"]
+# Proofs signed ahead per DPoP refresh run: more than the fastest run can send (a missing proof is a non-2xx).
+DPOP_PROOFS_PER_SECOND = 8000
 
 
 def free_port():
@@ -44,7 +47,7 @@ class Server:
         self.port = free_port()
         self.data = tempfile.mkdtemp(prefix="identityd-bench-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")}
-        env.update(IDENTITY_PORT=str(self.port), IDENTITY_DATA_DIR=self.data, IDENTITY_LOG_LEVEL="warning",
+        env.update(IDENTITY_PORT=str(self.port), IDENTITY_DATA_DIR=self.data, IDENTITY_LOG_LEVEL="warning", IDENTITY_METRICS_PORT=str(free_port()),
                    IDENTITY_STORE=store)
         if store.startswith("postgres"):
             # PostgreSQL nodes must be given the master key (they never generate their own).
@@ -114,9 +117,9 @@ class Tenant:
         return http(method, self.server.base + "/admin/v1" + path, None if body is None else json.dumps(body).encode(),
                     {"Authorization": "Bearer " + (key or self.server.admin), "Content-Type": "application/json"})
 
-    def token(self, form):
+    def token(self, form, headers=None):
         status, body = http("POST", self.server.base + self.token_path, form.encode(),
-                            {"Authorization": self.auth, "Content-Type": "application/x-www-form-urlencoded"})
+                            {"Authorization": self.auth, "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
         assert status == 200, body
         return json.loads(body)
 
@@ -125,6 +128,18 @@ class Tenant:
         form = f"grant_type=password&username=bench&password={self.password}&scope=openid%20api"
         with ThreadPoolExecutor(8) as pool:
             return list(pool.map(lambda _: self.token(form)["refresh_token"], range(count)))
+
+    def bound_sessions(self, count):
+        """`count` fresh sessions, each bound to a DPoP key of its own: (key, refresh token) pairs."""
+        from dpop_proofs import ProofKey
+        form = f"grant_type=password&username=bench&password={self.password}&scope=openid%20api"
+        url = self.server.base + self.token_path
+
+        def login(_):
+            key = ProofKey()
+            return key, self.token(form, {"DPoP": key.proof("POST", url, uuid.uuid4().hex)})["refresh_token"]
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(login, range(count)))
 
 
 def wrk(server, tenant, scenario, connections, seconds, workdir):
@@ -137,6 +152,17 @@ def wrk(server, tenant, scenario, connections, seconds, workdir):
             f.write("\n".join(tenant.sessions(connections + 4)) + "\n")
         env.update(BENCH_TOKENS=path, BENCH_PATH=tenant.token_path)
         script, url = "refresh.lua", server.base + tenant.token_path
+    elif scenario == "dpop_refresh":
+        sessions = tenant.bound_sessions(connections + 4)
+        per_session = DPOP_PROOFS_PER_SECOND * (seconds + 2) // len(sessions) + 1
+        url = server.base + tenant.token_path
+        with open(os.path.join(workdir, "tokens"), "w") as f:
+            f.write("".join(f"{key.thumbprint} {token}\n" for key, token in sessions))
+        with open(os.path.join(workdir, "proofs"), "w") as f:
+            for n, (key, _) in enumerate(sessions):
+                f.write("".join(f"{key.thumbprint} {proof}\n" for proof in key.proofs("POST", url, per_session, f"{uuid.uuid4().hex}-{n}")))
+        env.update(BENCH_TOKENS=os.path.join(workdir, "tokens"), BENCH_PROOFS=os.path.join(workdir, "proofs"), BENCH_PATH=tenant.token_path)
+        script, url = "dpop_refresh.lua", url
     elif scenario == "jwks":
         env.update(BENCH_PATH=f"/t/{tenant.id}/jwks")
         script, url = "get.lua", server.base + f"/t/{tenant.id}/jwks"
@@ -176,7 +202,7 @@ def wrk(server, tenant, scenario, connections, seconds, workdir):
     summary = json.loads(line[len("BENCH_JSON "):])
     if summary["non_2xx"] or summary["socket_errors"]:
         print(f"  {scenario} c={connections}: {summary['non_2xx']} non-2xx, {summary['socket_errors']} socket errors; {result.stderr.strip()[:500]}", flush=True)
-        for kind in ("refresh_failed", "refresh_token_reused", "login_failed", "client_auth_failed"):
+        for kind in ("refresh_failed", "refresh_token_reused", "dpop_proof_refused", "login_failed", "client_auth_failed"):
             status, body = tenant.admin("GET", f"/tenants/{tenant.id}/events?type={kind}&limit=3", None)
             events = json.loads(body).get("items", []) if status == 200 else []
             if events:
@@ -309,8 +335,10 @@ grants/s and per 15 password logins/s (and about 1.25 GB of memory per pod).
 
 Scenarios (Lua in `bench/lua`): `refresh` — each connection is one session presenting the refresh token of its
 previous response (every request a real rotation, grace 10 s; scope `openid api`, so each one also reads the
-user and signs an ID token); `client_credentials`; `password` (scrypt,
-log2 N = 15, r = 8, p = 1: bound by the hash); `introspect` of a valid access token; `jwks`. Rate limits are
+user and signs an ID token); `dpop_refresh` — the same, but each session is bound to a P-256 key of its own and
+every request carries a fresh DPoP proof of it (signed ahead by `bench/dpop_proofs.py`: wrk's Lua cannot sign);
+`client_credentials`; `password` (Argon2id, m = 19 MiB, t = 2, p = 1: bound by the hash); `introspect` of a
+valid access token; `jwks`. Rate limits are
 off for the benchmark tenant. PostgreSQL runs with Redis (revocation cache), on the throw-away cluster of
 `scripts/with-services.sh` (fsync off: the pgbench ceiling below is measured on the same cluster, same terms).
 

@@ -161,7 +161,9 @@ enum Bootstrap {
             store: store, clock: clock, random: random, hasher: hasher(configuration, random: random),
             masterKey: masterKey, publicURL: configuration.publicURL, revocationCache: revocationCache, bus: bus,
             limits: cache.map { FallbackRateLimitCounters(primary: $0.counters) } ?? InProcessRateLimitCounters(),
-            log: LogSink(logger), acceptsLegacySecrets: !(try await SealedSecretMigration.isDone(store)))
+            dpopReplays: cache.map { FallbackDPoPReplayCache(primary: $0.dpopReplays) } ?? InProcessDPoPReplayCache(),
+            log: LogSink(logger), metrics: IdentityMetrics(tenantLabel: configuration.metricsTenantLabel),
+            acceptsLegacySecrets: !(try await SealedSecretMigration.isDone(store)))
         return (runtime, postgresBus)
     }
 }

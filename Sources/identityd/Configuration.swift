@@ -24,6 +24,11 @@ struct Configuration: Sendable {
     var passwordHashIterations: Int
     /// Threads that hash (each holds one hash's memory at a time).
     var passwordHashLanes: Int
+    /// The management listener (`/metrics`, `/healthz`, `/readyz`); port 0 turns it off.
+    var metricsHost: String
+    var metricsPort: Int
+    /// Whether metrics carry a `tenant` label.
+    var metricsTenantLabel: Bool
     /// Settings given that no longer do anything, for a warning at start.
     var ignored: [String]
 
@@ -81,6 +86,12 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("password-hash-lanes"), help: "Threads that hash passwords, each holding one hash's memory, 1-64. [IDENTITY_PASSWORD_HASH_LANES, default the cores, at most 4]")
     var passwordHashLanes: Int?
 
+    @Option(name: .customLong("metrics-port"), help: "Port of the management listener (/metrics, /healthz, /readyz); 0 turns it off. [IDENTITY_METRICS_PORT, default 9464]")
+    var metricsPort: Int?
+
+    @Option(name: .customLong("metrics-host"), help: "Address of the management listener. [IDENTITY_METRICS_HOST, default 127.0.0.1]")
+    var metricsHost: String?
+
     /// Flags win over variables, variables over defaults.
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
         func value(_ flag: String?, _ variable: String) -> String? {
@@ -115,6 +126,11 @@ struct ConfigurationOptions: ParsableArguments {
         let idle = try number(httpIdleTimeout, "IDENTITY_HTTP_IDLE_TIMEOUT", default: 30, in: 1...3600)
         let memory = try number(passwordHashMemory, "IDENTITY_PASSWORD_HASH_MEMORY", default: 19_456, in: 1024...1_048_576)
         let iterations = try number(passwordHashIterations, "IDENTITY_PASSWORD_HASH_ITERATIONS", default: 2, in: 1...10)
+        let metricsPort = try number(metricsPort, "IDENTITY_METRICS_PORT", default: 9464, in: 0...65535)
+        let tenantLabel = value(nil, "IDENTITY_METRICS_TENANT_LABEL") ?? "false"
+        guard ["true", "false"].contains(tenantLabel) else {
+            throw ValidationError("IDENTITY_METRICS_TENANT_LABEL must be true or false, got \(tenantLabel)")
+        }
         let lanes = try number(passwordHashLanes, "IDENTITY_PASSWORD_HASH_LANES", default: min(4, ProcessInfo.processInfo.activeProcessorCount),
                                in: 1...64)
         // Replaced settings: named at start, never silently half-applied.
@@ -135,6 +151,8 @@ struct ConfigurationOptions: ParsableArguments {
             store: value(store, "IDENTITY_STORE") ?? "sqlite://\(dataDirectory)/identity.db",
             cache: value(cache, "IDENTITY_CACHE"), adminToken: value(adminToken, "IDENTITY_ADMIN_TOKEN"),
             masterKey: value(masterKey, "IDENTITY_MASTER_KEY"), logLevel: level, trustedProxies: proxies, httpIdleTimeout: idle,
-            passwordHashMemory: memory, passwordHashIterations: iterations, passwordHashLanes: lanes, ignored: ignored)
+            passwordHashMemory: memory, passwordHashIterations: iterations, passwordHashLanes: lanes,
+            metricsHost: value(metricsHost, "IDENTITY_METRICS_HOST") ?? "127.0.0.1", metricsPort: metricsPort,
+            metricsTenantLabel: tenantLabel == "true", ignored: ignored)
     }
 }

@@ -3,10 +3,13 @@ import Foundation
 import IdentityCore
 import IdentityHTTP
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
 import RedisCache
 import ServiceLifecycle
+import Synchronization
 
 /// `identityd serve`: the server, until SIGTERM or SIGINT, then a graceful shutdown that finishes requests
 /// in flight, writes pending audit events and closes the store.
@@ -23,6 +26,13 @@ struct Serve: AsyncParsableCommand {
         // thread, the Redis bus's blocking subscriber its own thread (other Redis calls are NIO channels,
         // decision 31), PostgreSQL's connections their own event loops; SQLite point reads take microseconds.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // Before anything makes a metric: swift-metrics binds each to the factory of its time.
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Store calls take well under a millisecond; password logins tens of milliseconds.
+        factory.defaultDurationHistogramBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+            .map { Duration.nanoseconds(Int64($0 * 1e9)) }
+        MetricsSystem.bootstrap(factory)
         let adminToken = try Bootstrap.adminToken(configuration, logger: logger)
         let store = try await Bootstrap.openStore(configuration, logger: logger)
         let cache = try Bootstrap.openCache(configuration, logger: logger)
@@ -41,9 +51,21 @@ struct Serve: AsyncParsableCommand {
         let settings = IdentityApplication.Settings(host: configuration.host, port: configuration.port,
                                                     trustedProxies: configuration.trustedProxies,
                                                     idleTimeout: .seconds(configuration.httpIdleTimeout))
-        let router = IdentityApplication.router(runtime: runtime, administration: administration,
-                                                readiness: StoreReadiness(store: store, cache: cache), settings: settings)
+        let readiness = StoreReadiness(store: store, cache: cache)
+        let router = IdentityApplication.router(runtime: runtime, administration: administration, readiness: readiness, settings: settings)
         let app = IdentityApplication.make(router: router, settings: settings, logger: logger)
+        if configuration.metricsPort != 0 {
+            let management = IdentityApplication.managementRouter(readiness: readiness) {
+                var text = [UInt8]()
+                registry.emit(into: &text)
+                return text
+            }
+            services.append(.init(service: IdentityApplication.make(
+                router: management, settings: .init(host: configuration.metricsHost, port: configuration.metricsPort), logger: logger)))
+            services.append(.init(service: PeriodicTask(name: "metrics-sample", interval: .seconds(5)) {
+                await Self.sample(runtime: runtime, cache: cache)
+            }))
+        }
         let auditFlusher = PeriodicTask(name: "audit-flush", interval: .milliseconds(200)) { await runtime.audit.flush() }
         let purger = PeriodicTask(name: "purge", interval: .seconds(600)) {
             do {
@@ -59,9 +81,10 @@ struct Serve: AsyncParsableCommand {
             "cache": .string(cache.map { "redis:\($0.client.settings.host):\($0.client.settings.port)" }
                 ?? (postgresBus != nil ? "postgres (revocations checked in the store, LISTEN/NOTIFY)" : "in-process")),
             "password_hash": .string(runtime.hasher.current.identifier + " " + runtime.hasher.current.parameters),
+            "metrics": .string(configuration.metricsPort == 0 ? "off" : "http://\(configuration.metricsHost):\(configuration.metricsPort)/metrics"),
         ])
         // Shut down in reverse order: the server first, then the flusher writes what requests left behind.
-        services += [.init(service: purger), .init(service: auditFlusher), .init(service: app)]
+        services += [.init(service: AlertService(monitor: runtime.alerts)), .init(service: purger), .init(service: auditFlusher), .init(service: app)]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         // The store may be backing off after an error just now: retry for a while rather than lose the events.
@@ -71,6 +94,32 @@ struct Serve: AsyncParsableCommand {
         try await store.close()
         logger.info("identityd stopped")
     }
+}
+
+extension Serve {
+    /// The gauges: the audit queue, Redis, and the age of the oldest active signing key (read from the store at
+    /// most once a minute: it changes by rotation only).
+    static func sample(runtime: IdentityRuntime, cache: RedisCache?) async {
+        let now = runtime.clock.now()
+        var keyAge: TimeInterval?
+        if keyAgeSampled.withLock({ last in
+            guard now.timeIntervalSince(last) >= 60 else { return false }
+            last = now
+            return true
+        }) {
+            var oldest: Date?
+            for tenant in (try? await runtime.store.tenants()) ?? [] {
+                for key in (try? await runtime.store.signingKeys(tenantID: tenant.id)) ?? [] where key.retiredAt == nil {
+                    let since = key.activatedAt ?? key.createdAt
+                    oldest = min(oldest ?? since, since)
+                }
+            }
+            keyAge = oldest.map { now.timeIntervalSince($0) }
+        }
+        runtime.metrics.sample(auditQueueDepth: runtime.audit.queued, redisUp: cache?.isHealthy, oldestSigningKeyAge: keyAge)
+    }
+
+    private static let keyAgeSampled = Mutex(Date.distantPast)
 }
 
 /// `/readyz`: ready when the store answers, degraded when it does but Redis does not (or its revocation
@@ -94,6 +143,15 @@ struct RedisCacheService: Service {
         await cancelWhenGracefulShutdown {
             await cache.run(live: { try await runtime.store.revocations(liveAt: runtime.clock.now()) })
         }
+    }
+}
+
+/// Evaluates the anomaly rules off the request path (`AlertMonitor.run`) until graceful shutdown.
+struct AlertService: Service {
+    let monitor: AlertMonitor
+
+    func run() async throws {
+        await withGracefulShutdownHandler { await monitor.run() } onGracefulShutdown: { monitor.finish() }
     }
 }
 

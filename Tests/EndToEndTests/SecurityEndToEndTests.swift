@@ -177,16 +177,25 @@ import Glibc
         _ = await server.stop()
     }
 
-    // MARK: 11. DPoP not yet enforced
+    // MARK: 11. DPoP policy enforced
 
-    @Test func dpopPoliciesThatAreNotEnforcedAreRefused() async throws {
+    /// Finding 11: `dpop: required` was stored but never read, so a tenant that set it had bearer tokens.
+    /// Now it is enforced on every grant: without a proof nothing is issued (`invalid_dpop_proof`), and
+    /// `required_for_public_clients` lets a confidential client through but not a public one. (Grants with
+    /// proofs, binding, nonces and replays are in tests/browser/test_dpop.py.)
+    @Test func dpopPoliciesAreEnforced() async throws {
         let server = try ServerProcess()
         try await server.waitUntilReady()
-        let (w, key, _) = try await tenant(server)
-        for value in ["required", "required_for_public_clients"] {
-            let answer = try await w.admin("PUT", "/tenants/acme/policy", key: key, json: #"{"dpop": "\#(value)"}"#)
-            #expect(answer.status == 400 && answer["field"] == "dpop", "\(answer.text)")
-        }
+        let (w, key, web) = try await tenant(server)
+        #expect(try await w.admin("PUT", "/tenants/acme/policy", key: key, json: #"{"dpop": "required"}"#).status == 200)
+        let refused = try await w.oauth("acme", "token", client: web, [("grant_type", "client_credentials")])
+        #expect(refused.status == 400 && refused["error"] == "invalid_dpop_proof", "\(refused.text)")
+        let login = try await w.oauth("acme", "token", client: web, [("grant_type", "password"), ("username", "alice"),
+                                                                     ("password", "correct horse battery")])
+        #expect(login.status == 400 && login["error"] == "invalid_dpop_proof", "\(login.text)")
+        #expect(try await w.admin("PUT", "/tenants/acme/policy", key: key, json: #"{"dpop": "required_for_public_clients"}"#).status == 200)
+        let confidential = try await w.oauth("acme", "token", client: web, [("grant_type", "client_credentials")])
+        #expect(confidential.status == 200 && confidential["token_type"] == "Bearer", "\(confidential.text)")
         _ = await server.stop()
     }
 

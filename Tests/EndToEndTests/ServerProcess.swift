@@ -6,6 +6,8 @@ import Glibc
 /// The real `identityd` binary, started on a free port with a fresh data directory, its log captured.
 final class ServerProcess: @unchecked Sendable {
     let port: Int
+    /// The management listener (`/metrics`).
+    let metricsPort: Int
     let dataDirectory: URL
     let logFile: URL
     let process = Process()
@@ -25,6 +27,7 @@ final class ServerProcess: @unchecked Sendable {
 
     init(environment extra: [String: String] = [:], arguments: [String] = ["serve"], dataDirectory reused: URL? = nil) throws {
         port = try Self.freePort()
+        metricsPort = try Self.freePort()
         dataDirectory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("identityd-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         logFile = dataDirectory.appendingPathComponent("server.log")
@@ -34,6 +37,8 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("IDENTITY_") }
         environment["IDENTITY_PORT"] = "\(port)"
+        // A management listener of its own (the default 9464 would be shared by every server a test starts).
+        environment["IDENTITY_METRICS_PORT"] = "\(metricsPort)"
         environment["IDENTITY_DATA_DIR"] = dataDirectory.path
         environment["IDENTITY_LOG_LEVEL"] = "debug"
         // Cheap password hashes: the tests create and log in many users.

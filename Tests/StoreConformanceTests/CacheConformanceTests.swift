@@ -99,4 +99,39 @@ import TestServices
         #expect(counts.sorted() == Array(1...64))
         await close()
     }
+    /// A DPoP proof sent to several nodes at once (or to one node several times) is accepted by exactly one:
+    /// two nodes are two connections to one Redis; in process, two callers of one node's cache. Other proofs
+    /// are not affected, and a proof's entry lasts its ttl and no longer.
+    @Test(arguments: CacheKind.allCases)
+    func aDPoPProofIsAcceptedOnceAcrossNodes(kind: CacheKind) async throws {
+        let nodes: [any DPoPReplayCache], close: @Sendable () async -> Void
+        switch kind {
+        case .inProcess:
+            let shared = InProcessDPoPReplayCache()
+            (nodes, close) = ([shared, shared], {})
+        case .redis:
+            let a = try await CacheKind.redisCache(), b = try await CacheKind.redisCache()
+            (nodes, close) = ([a.dpopReplays, b.dpopReplays], { await a.close(); await b.close() })
+        }
+        let key = "dpop:\(tenant):proof-1"
+        let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<32 { group.addTask { try await nodes[i % 2].firstUse(key, ttl: .seconds(30)) } }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(accepted == 1)
+        #expect(try await nodes[1].firstUse("dpop:\(tenant):proof-2", ttl: .seconds(30)))
+        #expect(try await nodes[0].firstUse("dpop:\(tenant):proof-2", ttl: .seconds(30)) == false)
+        #expect(try await nodes[0].firstUse("dpop:\(tenant):short", ttl: .milliseconds(300)))
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await nodes[1].firstUse("dpop:\(tenant):short", ttl: .milliseconds(300)), "the entry outlived its ttl")
+        await close()
+    }
+
+    /// The in-process cache is bounded: past its capacity the oldest entries go, the newest stay.
+    @Test func theInProcessReplayCacheIsBounded() async throws {
+        let cache = InProcessDPoPReplayCache(capacity: 100)
+        for i in 0..<1_000 { #expect(try await cache.firstUse("k\(i)", ttl: .seconds(60))) }
+        #expect(try await cache.firstUse("k999", ttl: .seconds(60)) == false)
+        #expect(try await cache.firstUse("k0", ttl: .seconds(60)), "the oldest entry should have made room")
+    }
 }

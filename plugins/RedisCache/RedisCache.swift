@@ -3,8 +3,8 @@ import IdentityCore
 import Logging
 import Synchronization
 
-/// identityd's shared state on Redis (DESIGN.md "Multi-node"): the revocation list, rate-limit counters and
-/// the invalidation bus. PostgreSQL stays the source of truth; Redis holds nothing that cannot be rebuilt.
+/// identityd's shared state on Redis (DESIGN.md "Multi-node"): the revocation list, rate-limit counters, the
+/// DPoP replay cache and the invalidation bus. PostgreSQL stays the source of truth; Redis holds nothing that cannot be rebuilt.
 ///
 /// The revocation list answers only while it is known to be complete, and until then `isRevoked` throws,
 /// which sends the check to the store. It is not complete at start, after a write to it failed, and whenever
@@ -16,6 +16,7 @@ public final class RedisCache: Sendable {
     public let client: RedisClient
     public let revocations: RedisRevocationCache
     public let counters: RedisRateLimitCounters
+    public let dpopReplays: RedisDPoPReplayCache
     public let bus: RedisInvalidationBus
     let logger: Logger
 
@@ -33,6 +34,7 @@ public final class RedisCache: Sendable {
         self.completeKey = completeKey
         revocations = RedisRevocationCache(client: client, completeKey: completeKey)
         counters = RedisRateLimitCounters(client: client)
+        dpopReplays = RedisDPoPReplayCache(client: client)
         bus = RedisInvalidationBus(client: client, logger: logger)
     }
 

@@ -15,6 +15,19 @@ public final class RedisRateLimitCounters: RateLimitCounters {
         return RateCount(count: count, resetsIn: .milliseconds(max(left, 0)))
     }
 
+    public func slidingIncrement(_ key: String, window: Duration, now: Date) async throws -> Double {
+        let (index, elapsed) = Self.bucket(now, window: window)
+        let current = "\(key):\(index)"
+        let replies = try await client.pipeline([["INCR", current], ["PEXPIRE", current, String(Self.milliseconds(window * 2)), "NX"],
+                                                 ["GET", "\(key):\(index - 1)"]])
+        guard let count = replies[0].integerValue else { throw RedisError("redis: unexpected reply to INCR") }
+        let previous: Int = switch replies[2] {
+        case .string(let text): Int(text) ?? 0
+        default: 0
+        }
+        return Self.sliding(current: count, previous: previous, elapsed: elapsed)
+    }
+
     public func lockRemaining(_ key: String) async throws -> Duration? {
         guard let left = try await client.command("PTTL", key).integerValue else { throw RedisError("redis: unexpected reply to PTTL") }
         return left > 0 ? .milliseconds(left) : nil

@@ -63,13 +63,15 @@ def wait_until_healthy(base, process, describe, seconds=20):
 class Server:
     """One identityd process (`identityd serve`) on a free port with its own data directory."""
 
-    def __init__(self, env=None, admin_token=None):
-        self.port = free_port()
+    def __init__(self, env=None, admin_token=None, port=None):
+        self.port = port or free_port()
         self.data = tempfile.mkdtemp(prefix="identityd-browser-")
         self.base = f"http://127.0.0.1:{self.port}"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")}
         environment.update({
             "IDENTITY_PORT": str(self.port), "IDENTITY_DATA_DIR": self.data, "IDENTITY_LOG_LEVEL": "info",
+            # The management listener on a port of its own (the default 9464 would be shared by every server).
+            "IDENTITY_METRICS_PORT": str(free_port()),
             # Cheap password hashes: the tests log in often, and the hash's cost is the benchmark's business.
             "IDENTITY_PASSWORD_HASH_MEMORY": "1024", "IDENTITY_PASSWORD_HASH_ITERATIONS": "1",
         })
@@ -255,7 +257,21 @@ def chromium():
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    # A click on a form's button does not always wait for the next page to arrive (seen on a loaded
+    # machine: the next find_element ran against the page in between); look again for up to 5 s.
+    driver.implicitly_wait(5)
     return driver
+
+
+def click(driver, by, value):
+    """Clicks a form's button and waits for the next page: a click does not always wait for the navigation
+    it starts, and the next lookup would read the old page (or a stale element of it)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    driver.find_element(by, value).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
 
 
 def screenshot(driver, name):

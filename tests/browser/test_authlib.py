@@ -30,8 +30,8 @@ class AuthlibCodeFlowTests(harness.SignInTestCase, unittest.TestCase):
             driver.get(url)
             driver.find_element(By.ID, "username").send_keys("alice")
             driver.find_element(By.ID, "password").send_keys("correct horse battery")
-            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            driver.find_element(By.NAME, "approve").click()
+            harness.click(driver, By.CSS_SELECTOR, "button[type=submit]")
+            harness.click(driver, By.NAME, "approve")
             redirected = wait_for(lambda: driver.current_url if driver.current_url.startswith(self.callback.base) else None,
                                   what="the redirect")
         finally:

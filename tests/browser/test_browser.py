@@ -28,7 +28,7 @@ class BrowserSignInTests(harness.SignInTestCase, unittest.TestCase):
         field.send_keys(value)
 
     def submit(self):
-        self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        harness.click(self.driver, By.CSS_SELECTOR, "button[type=submit]")
 
     def heading(self):
         return self.driver.find_element(By.TAG_NAME, "h1").text
@@ -51,7 +51,7 @@ class BrowserSignInTests(harness.SignInTestCase, unittest.TestCase):
         if self.driver.current_url.startswith(self.tenant.issuer) and self.heading() == "Allow access?":
             if name:
                 screenshot(self.driver, f"{name}-consent")
-            self.driver.find_element(By.NAME, "approve").click()
+            harness.click(self.driver, By.NAME, "approve")
         return query(self.arrived()), verifier
 
     def test_1_password_totp_consent_then_the_code_is_exchanged_with_its_verifier(self):
@@ -83,7 +83,7 @@ class BrowserSignInTests(harness.SignInTestCase, unittest.TestCase):
         self.assertEqual(len(listed), 4)
         self.assertIn("See your username", listed[1])
         screenshot(self.driver, "04-consent")
-        self.driver.find_element(By.NAME, "approve").click()
+        harness.click(self.driver, By.NAME, "approve")
         arrived = query(self.arrived())
         screenshot(self.driver, "05-app-got-the-code")
         self.assertEqual(arrived["state"], "s-full")
@@ -142,7 +142,7 @@ class BrowserSignInTests(harness.SignInTestCase, unittest.TestCase):
         self.driver.get(f"{self.tenant.issuer}/oauth/end_session")
         self.assertEqual(self.heading(), "Sign out")
         screenshot(self.driver, "06-logout-confirm")
-        self.driver.find_element(By.NAME, "confirm").click()
+        harness.click(self.driver, By.NAME, "confirm")
         self.assertEqual(self.heading(), "Signed out")
         screenshot(self.driver, "07-signed-out")
         _, challenge = pkce()

@@ -66,13 +66,15 @@ class TwoNodeSignInTests(unittest.TestCase):
         driver.get(authorize_url(tenant, challenge, state="two"))
         driver.find_element(By.ID, "username").send_keys("alice")
         driver.find_element(By.ID, "password").send_keys("correct horse battery")
-        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        driver.find_element(By.NAME, "approve").click()
+        harness.click(driver, By.CSS_SELECTOR, "button[type=submit]")
+        harness.click(driver, By.NAME, "approve")
         arrived = query(wait_for(lambda: driver.current_url if driver.current_url.startswith(callback.base) else None, what="the redirect"))
         self.assertEqual(arrived["state"], "two")
         tokens = exchange(tenant, arrived["code"], verifier)
         self.assertEqual(tokens.status_code, 200, tokens.text)
 
+        # nginx writes a request's log line once it is done with it, which may be just after the answer arrived.
+        wait_for(lambda: any("/t/twonodes/oauth/token" in line for line in nginx.access_log()), what="the token request in nginx's log")
         routed = [line.split() for line in nginx.access_log()]
         served = {(method, uri): upstream for method, uri, upstream, _ in routed}
         self.assertEqual(served[("GET", "/t/twonodes/oauth/authorize")], f"127.0.0.1:{a.port}")

@@ -28,6 +28,8 @@ public final class AuditLog: Sendable {
 
     private let store: any EventStore
     private let logger: LogSink
+    /// Counts what the recorded events say (tokens issued, refresh outcomes, failures): see `IdentityMetrics`.
+    public let metrics: IdentityMetrics
     private let random: any RandomSource
     private let queue = Mutex(Queue())
     private let writer = SerialWriter()
@@ -35,9 +37,10 @@ public final class AuditLog: Sendable {
     let capacity: Int
     let admissionTimeout: Duration
 
-    public init(store: any EventStore, logger: LogSink, random: any RandomSource = SystemRandomSource(), flushThreshold: Int = 256,
-                capacity: Int = 20_000, admissionTimeout: Duration = .seconds(1)) {
+    public init(store: any EventStore, logger: LogSink, random: any RandomSource = SystemRandomSource(), metrics: IdentityMetrics = IdentityMetrics(),
+                flushThreshold: Int = 256, capacity: Int = 20_000, admissionTimeout: Duration = .seconds(1)) {
         self.store = store
+        self.metrics = metrics
         self.logger = logger
         self.random = random
         self.flushThreshold = flushThreshold
@@ -85,6 +88,7 @@ public final class AuditLog: Sendable {
         if let user = event.userID { metadata["user"] = user }
         if let detail = event.detail { metadata["detail"] = detail }
         logger.info("audit", metadata.mapValues(Self.loggable))
+        metrics.observe(event)
         let startFlush = queue.withLock { queue in
             queue.events.append(event)
             guard queue.events.count >= flushThreshold, !queue.flushQueued, !queue.failing else { return false }
@@ -156,7 +160,7 @@ public final class AuditLog: Sendable {
         var work = [(name: name, events: chunk)]
         while let (name, events) = work.popLast() {
             do {
-                try await store.appendEvents(events, batch: name)
+                try await metrics.storeOperation("append_events") { try await store.appendEvents(events, batch: name) }
             } catch StoreError.rejected(let reason) {
                 guard events.count > 1 else {
                     let event = events[0]

@@ -5,16 +5,23 @@ import Foundation
 /// sealed into the URI, valid 60 seconds, so that any node takes it back.
 public struct PushedAuthorizationEndpoint: Sendable {
     let gate: ClientGate
+    let dpop: DPoPGate
     let seal: InteractionSeal
     let clock: any IdentityClock
 
     public static let lifetime: TimeInterval = 60
 
-    public func push(tenantID: String, parameters: [String: String], client credentials: ClientCredentials?, origin: RequestOrigin) async throws
-        -> (requestURI: String, expiresIn: Int)
+    /// With a DPoP proof (RFC 9449 §10.1), the request's code is bound to the proof's key, as `dpop_jkt`
+    /// would bind it (both given must agree).
+    public func push(tenantID: String, parameters: [String: String], client credentials: ClientCredentials?,
+                     dpop evidence: DPoPGate.Evidence? = nil, origin: RequestOrigin) async throws -> (requestURI: String, expiresIn: Int)
     {
         let (context, client) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin)
         var parameters = parameters
+        if let proof = try await dpop.check(evidence, in: context, client: client, required: false, origin: origin) {
+            if let named = parameters["dpop_jkt"], named != proof.jkt { throw OAuthError.invalidDPoPProof(reason: "dpop_jkt_differs_from_proof") }
+            parameters["dpop_jkt"] = proof.jkt
+        }
         parameters["client_secret"] = nil
         guard parameters["request_uri"] == nil else { throw OAuthError.invalidRequest(description: "request_uri cannot be pushed") }
         if let named = parameters["client_id"], named != client.id {

@@ -15,6 +15,8 @@ public struct IdentityRuntime: Sendable {
     public let audit: AuditLog
     public let bus: any InvalidationBus
     public let log: LogSink
+    public let metrics: IdentityMetrics
+    public let alerts: AlertMonitor
 
     public let tokens: TokenIssuer
     public let verifier: AccessTokenVerifier
@@ -23,6 +25,7 @@ public struct IdentityRuntime: Sendable {
     public let sessions: SessionStarter
     public let revoker: SessionRevoker
     public let gate: ClientGate
+    public let dpop: DPoPGate
     public let tokenEndpoint: TokenEndpoint
     public let introspection: IntrospectionEndpoint
     public let revocation: RevocationEndpoint
@@ -36,7 +39,8 @@ public struct IdentityRuntime: Sendable {
     /// `SealedSecretMigration` has run).
     public init(store: any IdentityStore, clock: any IdentityClock, random: any RandomSource, hasher: PasswordHasher, masterKey: [UInt8],
                 publicURL: String, revocationCache: any RevocationCache, bus: any InvalidationBus = LocalInvalidationBus(),
-                limits: any RateLimitCounters = InProcessRateLimitCounters(), log: LogSink, tenantCacheTTL: TimeInterval = 30,
+                limits: any RateLimitCounters = InProcessRateLimitCounters(), dpopReplays: any DPoPReplayCache = InProcessDPoPReplayCache(),
+                log: LogSink, metrics: IdentityMetrics = IdentityMetrics(), tenantCacheTTL: TimeInterval = 30,
                 acceptsLegacySecrets: Bool = true) throws {
         self.store = store
         self.clock = clock
@@ -46,12 +50,14 @@ public struct IdentityRuntime: Sendable {
         self.keys = SigningKeyFactory(box: box, random: random)
         self.directory = TenantDirectory(store: store, box: box, clock: clock, publicURL: publicURL, ttl: tenantCacheTTL, log: log)
         self.revocations = RevocationList(store: store, cache: revocationCache, bus: bus, logger: log)
-        self.audit = AuditLog(store: store, logger: log, random: random)
+        self.metrics = metrics
+        self.audit = AuditLog(store: store, logger: log, random: random, metrics: metrics)
         self.bus = bus
         self.log = log
 
         tokens = TokenIssuer(random: random)
         verifier = AccessTokenVerifier(revocations: revocations, directory: directory, clock: clock)
+        alerts = AlertMonitor(counters: limits, audit: audit)
         let throttle = LoginThrottle(counters: limits)
         clients = ClientAuthenticator(directory: directory, hasher: hasher, throttle: throttle, audit: audit, clock: clock)
         users = UserAuthenticator(store: store, hasher: hasher, box: box, throttle: throttle, audit: audit, clock: clock)
@@ -59,20 +65,22 @@ public struct IdentityRuntime: Sendable {
         revoker = SessionRevoker(store: store, revocations: revocations, audit: audit, clock: clock)
         gate = ClientGate(audit: audit, directory: directory, limiter: RequestLimiter(counters: limits), authenticator: clients)
         let stepUp = StepUpGate(audit: audit, clock: clock)
-        tokenEndpoint = TokenEndpoint(gate: gate, handlers: [
+        dpop = DPoPGate(nonces: DPoPNonces(box: box), replays: dpopReplays, audit: audit, clock: clock)
+        tokenEndpoint = TokenEndpoint(gate: gate, dpop: dpop, handlers: [
             PasswordGrant(users: users, sessions: sessions, stepUp: stepUp),
             ClientCredentialsGrant(tokens: tokens, audit: audit, clock: clock),
-            RefreshTokenGrant(store: store, tokens: tokens, directory: directory, revoker: revoker, stepUp: stepUp, audit: audit, clock: clock),
+            RefreshTokenGrant(store: store, tokens: tokens, directory: directory, revoker: revoker, stepUp: stepUp, audit: audit, alerts: alerts,
+                              clock: clock),
             AuthorizationCodeGrant(codes: store, users: store, sessions: sessions, revoker: revoker, audit: audit, clock: clock),
         ])
         introspection = IntrospectionEndpoint(gate: gate, verifier: verifier, store: store, tokens: tokens, directory: directory, clock: clock)
-        revocation = RevocationEndpoint(gate: gate, revocations: revocations, revoker: revoker, store: store, tokens: tokens, audit: audit, clock: clock)
+        revocation = RevocationEndpoint(gate: gate, dpop: dpop, revocations: revocations, revoker: revoker, store: store, tokens: tokens, audit: audit, clock: clock)
         logout = LogoutEndpoint(gate: gate, revoker: revoker, store: store, tokens: tokens, clock: clock)
-        userInfo = UserInfoEndpoint(directory: directory, verifier: verifier, users: store)
+        userInfo = UserInfoEndpoint(directory: directory, verifier: verifier, users: store, dpop: dpop)
         let seal = InteractionSeal(box: box)
         authorize = AuthorizeEndpoint(directory: directory, users: users, userStore: store, browserSessions: store, consents: store, codes: store,
                                       seal: seal, audit: audit, random: random, clock: clock)
-        pushedAuthorization = PushedAuthorizationEndpoint(gate: gate, seal: seal, clock: clock)
+        pushedAuthorization = PushedAuthorizationEndpoint(gate: gate, dpop: dpop, seal: seal, clock: clock)
         endSession = EndSessionEndpoint(directory: directory, authorize: authorize, browserSessions: store, sessions: store, revoker: revoker, audit: audit,
                                         random: random, clock: clock)
     }

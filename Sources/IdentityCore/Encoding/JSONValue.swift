@@ -40,12 +40,13 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// Parses `bytes` as one JSON document; throws `AdminError.invalidBody` when it is not JSON.
+    /// Parses `bytes` as one JSON document (`JSONParser`: strict, no duplicate names, bounded depth);
+    /// throws `AdminError.invalidBody` when it is not such a document.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            return try JSONParser.parse(bytes)
         } catch {
-            throw AdminError.invalidBody("body is not valid JSON")
+            throw AdminError.invalidBody("body is not valid JSON (RFC 8259, each name once, nested at most \(JSONParser.maximumDepth) deep)")
         }
     }
 }

@@ -22,8 +22,9 @@ public struct IntrospectionEndpoint: Sendable {
             var username: String?
             if claims.sid != nil { username = try await directory.userForClaims(tenantID: tenantID, id: claims.sub)?.username }
             return IntrospectionResponse(active: true, scope: claims.scope, clientID: claims.clientID, username: username,
-                                         tokenType: claims.cnf == nil ? "Bearer" : "DPoP", exp: claims.exp, iat: claims.iat, sub: claims.sub,
-                                         aud: claims.aud, iss: claims.iss, jti: claims.jti, sid: claims.sid, acr: claims.acr, authTime: claims.authTime)
+                                         tokenType: TokenResponse.tokenType(claims), exp: claims.exp, iat: claims.iat, sub: claims.sub,
+                                         aud: claims.aud, iss: claims.iss, jti: claims.jti, sid: claims.sid, acr: claims.acr, authTime: claims.authTime,
+                                         cnf: claims.cnf)
         }
         let now = clock.now()
         guard let key = try? await tokens.refreshLookupKey(token, in: context, now: now),
@@ -33,6 +34,7 @@ public struct IntrospectionEndpoint: Sendable {
         return IntrospectionResponse(active: true, scope: Scope.join(session.scopes), clientID: record.clientID, username: user?.username,
                                      tokenType: "refresh_token", exp: min(session.idleExpiresAt, session.absoluteExpiresAt).secondsSince1970,
                                      iat: record.createdAt.secondsSince1970, sub: session.userID, aud: nil, iss: context.issuer, jti: nil,
-                                     sid: session.id, acr: session.acr.rawValue, authTime: session.authTime.secondsSince1970)
+                                     sid: session.id, acr: session.acr.rawValue, authTime: session.authTime.secondsSince1970,
+                                     cnf: session.dpopJKT.map(AccessTokenClaims.Confirmation.init(jkt:)))
     }
 }

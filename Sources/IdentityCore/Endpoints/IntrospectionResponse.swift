@@ -16,11 +16,13 @@ public struct IntrospectionResponse: Sendable, Equatable, Encodable {
     public var sid: String?
     public var acr: String?
     public var authTime: Int64?
+    /// RFC 9449 §6.2: the DPoP key a bound token (or a bound session's refresh token) is tied to.
+    public var cnf: AccessTokenClaims.Confirmation?
 
     public static let inactive = IntrospectionResponse(active: false)
 
     enum CodingKeys: String, CodingKey {
-        case active, scope, username, exp, iat, sub, aud, iss, jti, sid, acr
+        case active, scope, username, exp, iat, sub, aud, iss, jti, sid, acr, cnf
         case clientID = "client_id"
         case tokenType = "token_type"
         case authTime = "auth_time"

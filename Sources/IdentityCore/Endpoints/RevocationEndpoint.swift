@@ -5,6 +5,7 @@ import Foundation
 /// another client's token is refused with `unauthorized_client`.
 public struct RevocationEndpoint: Sendable {
     let gate: ClientGate
+    let dpop: DPoPGate
     let revocations: RevocationList
     let revoker: SessionRevoker
     let store: any SessionStore
@@ -12,8 +13,12 @@ public struct RevocationEndpoint: Sendable {
     let audit: AuditLog
     let clock: any IdentityClock
 
-    public func revoke(tenantID: String, token: String?, client credentials: ClientCredentials?, origin: RequestOrigin) async throws {
+    /// A DPoP proof, when one comes (a public client holding a key sends it), is checked as at the token
+    /// endpoint; none is required to revoke.
+    public func revoke(tenantID: String, token: String?, client credentials: ClientCredentials?, dpop evidence: DPoPGate.Evidence? = nil,
+                       origin: RequestOrigin) async throws {
         let (context, caller) = try await gate.admit(tenantID: tenantID, credentials: credentials, origin: origin)
+        _ = try await dpop.check(evidence, in: context, client: caller, required: false, origin: origin)
         guard let token, !token.isEmpty else { throw OAuthError.invalidRequest(description: "missing parameter token") }
         let now = clock.now()
         if let claims = await context.keyring.verify(token, typ: "at+jwt", as: AccessTokenClaims.self), claims.iss == context.issuer {

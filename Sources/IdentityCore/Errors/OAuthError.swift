@@ -13,6 +13,8 @@ public enum OAuthError: Error, Sendable, Equatable {
     /// RFC 9470 step-up: the session's authentication is too weak or too old for a requested scope.
     case insufficientUserAuthentication(acr: String, maxAge: Int)
     case invalidDPoPProof(reason: String)
+    /// RFC 9449 §8: the proof lacks the server's current nonce; `nonce` is the one to use (`DPoP-Nonce`).
+    case useDPoPNonce(nonce: String)
     /// A bearer token presented to a resource endpoint (userinfo) is missing, invalid, expired or revoked.
     case invalidToken(reason: String)
     case insufficientScope(scope: String)
@@ -32,6 +34,7 @@ public enum OAuthError: Error, Sendable, Equatable {
         case .invalidScope: "invalid_scope"
         case .insufficientUserAuthentication: "insufficient_user_authentication"
         case .invalidDPoPProof: "invalid_dpop_proof"
+        case .useDPoPNonce: "use_dpop_nonce"
         case .invalidToken: "invalid_token"
         case .insufficientScope: "insufficient_scope"
         case .temporarilyUnavailable: "temporarily_unavailable"
@@ -60,6 +63,7 @@ public enum OAuthError: Error, Sendable, Equatable {
         case .unsupportedGrantType: "unsupported grant_type"
         case .insufficientUserAuthentication: "a stronger or more recent authentication is required"
         case .invalidDPoPProof: "the DPoP proof is invalid"
+        case .useDPoPNonce: "a DPoP proof with the server's nonce is required"
         case .invalidToken: "the access token is invalid, expired or revoked"
         case .insufficientScope(let scope): "the token lacks the scope \(scope)"
         case .temporarilyUnavailable: "the service is temporarily unavailable"

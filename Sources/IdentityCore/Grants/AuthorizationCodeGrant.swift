@@ -66,6 +66,12 @@ public struct AuthorizationCodeGrant: GrantHandler {
         guard (parsed.redirectURI ?? registered) == code.redirectURI else { throw failed("redirect_uri_mismatch", code) }
         let digest = Base64URL.encode(SHA256.hash(data: Array(parsed.verifier.utf8)))
         guard ConstantTime.equal(Array(digest.utf8), Array(code.codeChallenge.utf8)) else { throw failed("pkce_verifier_mismatch", code) }
+        // RFC 9449 §10: a code bound to a key (dpop_jkt on authorize) is exchanged only with a proof of it.
+        if let bound = code.dpopJKT, request.proof?.jkt != bound {
+            audit.record(.codeExchangeFailed, tenantID: tenantID, at: clock.now(), origin: origin, user: code.userID, client: client.id,
+                         token: String(codeHash.prefix(12)), detail: request.proof == nil ? "dpop_proof_missing" : "dpop_key_not_bound")
+            throw OAuthError.invalidDPoPProof(reason: request.proof == nil ? "dpop_proof_missing" : "dpop_key_not_bound")
+        }
         guard let user = try await users.user(tenantID: tenantID, id: code.userID) else { throw failed("user_gone", code) }
 
         let authenticated = AuthenticatedUser(user: user, level: code.acr, authTime: code.authTime, methods: code.amr)
@@ -74,6 +80,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
                                          refresh: refresh, origin: origin, detail: "authorization_code acr=\(code.acr.rawValue)")
         grant.nonce = code.nonce
         grant.browserSessionID = code.browserSessionID
+        grant.dpopJKT = request.proof?.jkt
         let (response, session) = try await sessions.startReturningSession(grant, in: context)
         try await codes.attachSession(tenantID: tenantID, codeHash: codeHash, sessionID: session.id)
         return response

@@ -24,10 +24,10 @@ public struct ClientCredentialsGrant: GrantHandler {
         }
         let now = clock.now()
         let access = try await tokens.accessToken(in: context, subject: client.id, clientID: client.id, scopes: scopes, audience: audience,
-                                                  session: nil, now: now)
+                                                  session: nil, now: now, jkt: request.proof?.jkt)
         audit.record(.tokenIssued, tenantID: context.tenant.id, at: now, origin: request.origin, client: client.id,
                      token: TokenDigest.prefix(access.token), detail: "client_credentials")
-        return TokenResponse(accessToken: access.token, tokenType: "Bearer", expiresIn: policy.accessTokenTTL,
+        return TokenResponse(accessToken: access.token, tokenType: TokenResponse.tokenType(access.claims), expiresIn: policy.accessTokenTTL,
                              refreshToken: nil, scope: Scope.join(scopes), idToken: nil)
     }
 }

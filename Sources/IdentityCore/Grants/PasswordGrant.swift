@@ -31,8 +31,10 @@ public struct PasswordGrant: GrantHandler {
         let outcome = try ScopeGrant.resolve(requested: parsed.scopes, allowed: client.scopes, level: authenticated.level,
                                              authTime: authenticated.authTime, now: authenticated.authTime, policy: context.policy)
         let scopes = try stepUp.scopes(outcome, tenantID: context.tenant.id, origin: request.origin, user: authenticated.user.id, client: client.id)
-        return try await sessions.start(.init(authentication: authenticated, client: client, scopes: scopes, audience: parsed.audience,
-                                              refresh: client.grantTypes.contains(.refreshToken), origin: request.origin,
-                                              detail: "password acr=\(authenticated.level.rawValue)"), in: context)
+        var grant = SessionStarter.Grant(authentication: authenticated, client: client, scopes: scopes, audience: parsed.audience,
+                                         refresh: client.grantTypes.contains(.refreshToken), origin: request.origin,
+                                         detail: "password acr=\(authenticated.level.rawValue)")
+        grant.dpopJKT = request.proof?.jkt
+        return try await sessions.start(grant, in: context)
     }
 }

@@ -13,6 +13,8 @@ public struct RefreshTokenGrant: GrantHandler {
     let revoker: SessionRevoker
     let stepUp: StepUpGate
     let audit: AuditLog
+    /// Told of every refresh the tenant's alert rules watch; raises the reuse alert.
+    let alerts: AlertMonitor
     let clock: any IdentityClock
     let successors = RefreshSuccessorCache()
 
@@ -39,11 +41,24 @@ public struct RefreshTokenGrant: GrantHandler {
         let tenantID = context.tenant.id, origin = request.origin
         let hashPrefix = request.parameters["refresh_token"].map(TokenDigest.prefix)
         func failed(_ reason: String, session: Session? = nil) -> OAuthError {
-            audit.record(.refreshFailed, tenantID: tenantID, at: clock.now(), origin: origin, user: session?.userID, client: client.id,
+            let now = clock.now()
+            audit.record(.refreshFailed, tenantID: tenantID, at: now, origin: origin, user: session?.userID, client: client.id,
                          session: session?.id, token: hashPrefix, detail: reason)
+            alerts.observe(.init(tenantID: tenantID, rules: context.policy.alerts, userID: session?.userID, clientID: client.id, sessionID: session?.id,
+                                 succeeded: false, ip: origin.ip, userAgent: origin.userAgent, sessionIP: session?.ip,
+                                 sessionUserAgent: session?.userAgent, time: now))
             return OAuthError.invalidGrant(reason: reason)
         }
         let parsed = try await parse(request, in: context, failed: { failed($0) })
+        /// A session bound to a DPoP key acts only with a proof of that key — to rotate, and to trip reuse
+        /// detection (a stolen token without the key can do neither).
+        func checkBinding(_ session: Session) throws {
+            guard let bound = session.dpopJKT, request.proof?.jkt != bound else { return }
+            let reason = request.proof == nil ? "dpop_proof_missing" : "dpop_key_not_bound"
+            audit.record(.dpopProofRefused, tenantID: tenantID, at: clock.now(), origin: origin, user: session.userID, client: client.id,
+                         session: session.id, token: hashPrefix, detail: reason)
+            throw OAuthError.invalidDPoPProof(reason: reason)
+        }
 
         // A public client's refresh tokens always rotate, whatever the tenant's policy (DESIGN.md).
         var policy = context.policy
@@ -55,10 +70,13 @@ public struct RefreshTokenGrant: GrantHandler {
         while true {
             switch action {
             case .readStore:
-                let found = try await store.refreshToken(tenantID: tenantID, lookupKey: parsed.lookupKey)
+                let found = try await audit.metrics.storeOperation("find_refresh_token") {
+                    try await store.refreshToken(tenantID: tenantID, lookupKey: parsed.lookupKey)
+                }
                 action = attempt.found(found, from: .store, now: clock.now())
             case .write(let issue):
                 let now = clock.now(), session = issue.session
+                try checkBinding(session)
                 if granted == nil {
                     // Decided once: the session's scopes, acr and auth_time do not change between reads.
                     // What the client may still have: narrowing a client's scopes reaches its existing sessions.
@@ -80,15 +98,22 @@ public struct RefreshTokenGrant: GrantHandler {
                                            graceLimit: issue.mode == .graceRetry ? context.policy.refreshReuseGraceCount : nil,
                                            supersedes: issue.mode == .rotate ? issue.token.parentKey : nil)
                 write = planned
-                action = attempt.wrote(try await store.applyRefresh(planned))
+                action = attempt.wrote(try await audit.metrics.storeOperation("apply_refresh") { try await store.applyRefresh(planned) })
             case .succeed(let issue):
                 guard let write, let granted else { preconditionFailure("RefreshAttempt succeeded without a write") }
                 return try await respond(issue, write: write, scopes: granted.scopes, successor: issue.issuesSuccessor ? granted.successor : nil,
-                                         presented: parsed.presented, audience: parsed.audience, client: client, context: context, origin: origin)
+                                         presented: parsed.presented, audience: parsed.audience, client: client, context: context, origin: origin,
+                                         proof: request.proof)
             case .revokeFamily(let session):
-                let revoked = try await revoker.revoke(.sessions([session.id]), tenantID: tenantID, reason: "refresh_token_reused", origin: origin)
-                audit.record(.refreshTokenReused, tenantID: tenantID, at: clock.now(), origin: origin, user: session.userID, client: client.id,
-                             session: session.id, token: hashPrefix, detail: revoked.isEmpty ? "family_already_revoked" : "family_revoked")
+                try checkBinding(session)
+                // The tenant's reuse_response: the family (this session), or every session of the user.
+                let selection: SessionRevoker.Selection = context.policy.reuseResponse == .user ? .user(session.userID) : .sessions([session.id])
+                let revoked = try await revoker.revoke(selection, tenantID: tenantID, reason: "refresh_token_reused", origin: origin)
+                let now = clock.now(), scope = context.policy.reuseResponse.rawValue
+                audit.record(.refreshTokenReused, tenantID: tenantID, at: now, origin: origin, user: session.userID, client: client.id,
+                             session: session.id, token: hashPrefix, detail: revoked.isEmpty ? "\(scope)_already_revoked" : "\(scope)_revoked")
+                alerts.raise(SecurityAlert(rule: .reuseDetected, tenantID: tenantID, userID: session.userID, clientID: client.id, sessionID: session.id,
+                                           figures: [("response", scope), ("sessions_revoked", "\(revoked.count)")], time: now))
                 throw OAuthError.invalidGrant(reason: "refresh_token_reused")
             case .reject(let reason, let session):
                 throw failed(reason, session: session)
@@ -98,8 +123,8 @@ public struct RefreshTokenGrant: GrantHandler {
 
     /// The answer to an applied write: the access token (and ID token) minted for the slid session.
     private func respond(_ issue: RefreshRotation.Issue, write: RefreshWrite, scopes: [String], successor: (token: String, record: RefreshTokenRecord)?,
-                         presented: String, audience: String, client: Client, context: TenantContext, origin: RequestOrigin) async throws
-        -> TokenResponse
+                         presented: String, audience: String, client: Client, context: TenantContext, origin: RequestOrigin,
+                         proof: DPoPProof?) async throws -> TokenResponse
     {
         let now = write.now
         var slid = issue.session
@@ -110,15 +135,19 @@ public struct RefreshTokenGrant: GrantHandler {
             written.accessExpiresAt = write.accessExpiresAt
             successors.remember(successor.record, session: written)
         }
+        // An unbound session stays unbound; a proof sent with its refresh binds the access token alone.
         let access = try await tokens.accessToken(in: context, subject: slid.userID, clientID: client.id, scopes: scopes, audience: audience,
-                                                  session: slid, now: now)
+                                                  session: slid, now: now, jkt: slid.dpopJKT ?? proof?.jkt)
         var idToken: String?
         if scopes.contains("openid"), let user = try await directory.userForClaims(tenantID: context.tenant.id, id: slid.userID) {
             idToken = try await tokens.idToken(in: context, user: user, session: slid, now: now)
         }
         audit.record(.tokenRefreshed, tenantID: context.tenant.id, at: now, origin: origin, user: slid.userID, client: client.id,
                      session: slid.id, token: TokenDigest.prefix(presented), detail: issue.mode.outcome)
-        return TokenResponse(accessToken: access.token, tokenType: "Bearer", expiresIn: context.policy.accessTokenTTL,
+        alerts.observe(.init(tenantID: context.tenant.id, rules: context.policy.alerts, userID: slid.userID, clientID: client.id, sessionID: slid.id,
+                             succeeded: true, ip: origin.ip, userAgent: origin.userAgent, sessionIP: slid.ip, sessionUserAgent: slid.userAgent,
+                             time: now))
+        return TokenResponse(accessToken: access.token, tokenType: TokenResponse.tokenType(access.claims), expiresIn: context.policy.accessTokenTTL,
                              refreshToken: successor?.token ?? presented, scope: Scope.join(scopes), idToken: idToken)
     }
 }

@@ -32,6 +32,8 @@ public struct SessionStarter: Sendable {
         public var nonce: String?
         /// The browser session (SSO) the authentication happened in: its end ends this session too.
         public var browserSessionID: String?
+        /// The DPoP key the session is bound to: every refresh must prove it.
+        public var dpopJKT: String?
 
         public init(authentication: AuthenticatedUser, client: Client, scopes: [String], audience: String, refresh: Bool,
                     origin: RequestOrigin, detail: String) {
@@ -58,18 +60,18 @@ public struct SessionStarter: Sendable {
         var session = Session(tenantID: context.tenant.id, id: random.identifier(prefix: "sid"), userID: user.id, clientID: grant.client.id,
                               scopes: grant.scopes, acr: level, amr: grant.authentication.methods, authTime: grant.authentication.authTime, createdAt: now,
                               lastUsedAt: now, idleExpiresAt: min(now.addingTimeInterval(TimeInterval(policy.sessionIdleTTL)), absolute),
-                              absoluteExpiresAt: absolute, accessExpiresAt: now, ip: grant.origin.ip, userAgent: grant.origin.userAgent,
-                              browserSessionID: grant.browserSessionID)
+                              absoluteExpiresAt: absolute, accessExpiresAt: now, dpopJKT: grant.dpopJKT, ip: grant.origin.ip,
+                              userAgent: grant.origin.userAgent, browserSessionID: grant.browserSessionID)
         let access = try await tokens.accessToken(in: context, subject: user.id, clientID: grant.client.id, scopes: grant.scopes,
                                                   audience: grant.audience, session: session, now: now)
         session.accessExpiresAt = Date(timeIntervalSince1970: TimeInterval(access.claims.exp))
         let refresh = grant.refresh ? try await tokens.refreshToken(in: context, session: session, parentKey: nil, now: now) : nil
-        try await store.createSession(session, firstToken: refresh?.record)
+        try await audit.metrics.storeOperation("create_session") { try await store.createSession(session, firstToken: refresh?.record) }
         let idToken = grant.scopes.contains("openid")
             ? try await tokens.idToken(in: context, user: user, session: session, now: now, nonce: grant.nonce, accessToken: access.token) : nil
         audit.record(.tokenIssued, tenantID: context.tenant.id, at: now, origin: grant.origin, user: user.id, client: grant.client.id,
                      session: session.id, token: TokenDigest.prefix(access.token), detail: grant.detail)
-        return (TokenResponse(accessToken: access.token, tokenType: "Bearer", expiresIn: policy.accessTokenTTL,
+        return (TokenResponse(accessToken: access.token, tokenType: TokenResponse.tokenType(access.claims), expiresIn: policy.accessTokenTTL,
                               refreshToken: refresh?.token, scope: Scope.join(grant.scopes), idToken: idToken), session)
     }
 }

@@ -4,10 +4,12 @@ import Foundation
 /// — tenant, rate limits, client authentication — and hands it to the handler of its grant type.
 public struct TokenEndpoint: Sendable {
     let gate: ClientGate
+    let dpop: DPoPGate
     let handlers: [GrantType: any GrantHandler]
 
-    public init(gate: ClientGate, handlers: [any GrantHandler]) {
+    public init(gate: ClientGate, dpop: DPoPGate, handlers: [any GrantHandler]) {
         self.gate = gate
+        self.dpop = dpop
         self.handlers = Dictionary(uniqueKeysWithValues: handlers.map { ($0.grantType, $0) })
     }
 
@@ -20,6 +22,11 @@ public struct TokenEndpoint: Sendable {
         guard let grant = GrantType(rawValue: grantType), let handler = handlers[grant] else { throw OAuthError.unsupportedGrantType }
         let (context, client) = try await gate.admit(tenantID: tenantID, credentials: request.client, origin: request.origin)
         guard client.grantTypes.contains(grant) else { throw OAuthError.unauthorizedClient(reason: "grant_not_allowed") }
-        return try await handler.respond(to: request, client: client, in: context)
+        // The proof is checked (and its jti spent) before the grant: a grant refused later still used it up.
+        var request = request
+        request.proof = try await dpop.check(request.dpop, in: context, client: client, origin: request.origin)
+        var response = try await handler.respond(to: request, client: client, in: context)
+        response.dpopNonce = dpop.nonce(for: context)
+        return response
     }
 }

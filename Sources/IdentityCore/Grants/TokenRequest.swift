@@ -1,16 +1,21 @@
 import Foundation
 
 /// A parsed request to the token endpoint: form parameters (each present at most once), the client's
-/// credentials and where it came from.
+/// credentials, its DPoP evidence and where it came from.
 public struct TokenRequest: Sendable {
     public var parameters: [String: String]
     public var client: ClientCredentials?
     public var origin: RequestOrigin
+    /// The `DPoP` headers, the method and the endpoint's URL, as they came.
+    public var dpop: DPoPGate.Evidence?
+    /// The DPoP proof, once `TokenEndpoint` has checked it; nil without one.
+    public internal(set) var proof: DPoPProof?
 
-    public init(parameters: [String: String], client: ClientCredentials?, origin: RequestOrigin) {
+    public init(parameters: [String: String], client: ClientCredentials?, origin: RequestOrigin, dpop: DPoPGate.Evidence? = nil) {
         self.parameters = parameters
         self.client = client
         self.origin = origin
+        self.dpop = dpop
     }
 
     /// A parameter that must be present and not empty.

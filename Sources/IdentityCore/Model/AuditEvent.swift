@@ -29,9 +29,12 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case codeIssued = "code_issued"
         case codeReused = "code_reused"
         case codeExchangeFailed = "code_exchange_failed"
+        case dpopProofRefused = "dpop_proof_refused"
         case consentGranted = "consent_granted"
         case consentRevoked = "consent_revoked"
         case browserSessionRevoked = "browser_session_revoked"
+        /// An anomaly rule fired (`detail`: the rule and its figures), or reuse was detected.
+        case securityAlert = "security_alert"
     }
 
     /// Assigned by the store, increasing; the `after` cursor of the events query.

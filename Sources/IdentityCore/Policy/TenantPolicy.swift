@@ -4,6 +4,8 @@ import Foundation
 /// fields left out take their defaults.
 public struct TenantPolicy: Sendable, Equatable, Codable {
     public enum RefreshTokenFormat: String, Sendable, Codable, CaseIterable { case opaque, jwt }
+    /// What reuse of a rotated refresh token revokes: its session (the family), or every session of the user.
+    public enum ReuseResponse: String, Sendable, Codable, CaseIterable { case family, user }
     public enum DPoPRequirement: String, Sendable, Codable, CaseIterable {
         case optional
         case requiredForPublicClients = "required_for_public_clients"
@@ -24,12 +26,18 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
     public var sessionMaxTTL: Int = 7_776_000
     public var signingAlg: SigningAlgorithm = .es256
     public var stepUp: [StepUpRule] = []
+    /// Which clients must prove a DPoP key on every grant (RFC 9449).
     public var dpop: DPoPRequirement = .optional
+    /// Whether DPoP proofs must carry a server nonce (`use_dpop_nonce`, `DPoP-Nonce`).
+    public var dpopNonce: Bool = false
     public var rateLimit = RateLimitPolicy()
     /// Whether authorization requests are taken only through PAR (`request_uri`).
     public var requirePAR: Bool = false
     /// How long a browser session (single sign-on) lives, seconds.
     public var loginSessionTTL: Int = 86_400
+    /// The anomaly rules and the webhook (DESIGN.md "Metrics, alerts, incident response").
+    public var alerts = AlertPolicy()
+    public var reuseResponse: ReuseResponse = .family
 
     public init() {}
 
@@ -44,9 +52,12 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
         case signingAlg = "signing_alg"
         case stepUp = "step_up"
         case dpop
+        case dpopNonce = "dpop_nonce"
         case rateLimit = "rate_limit"
         case requirePAR = "require_par"
         case loginSessionTTL = "login_session_ttl"
+        case alerts
+        case reuseResponse = "reuse_response"
     }
 
     /// Decodes a stored policy; fields it lacks (written by an older version) take their defaults.
@@ -65,9 +76,12 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
         try field(.signingAlg, &signingAlg)
         try field(.stepUp, &stepUp)
         try field(.dpop, &dpop)
+        try field(.dpopNonce, &dpopNonce)
         try field(.rateLimit, &rateLimit)
         try field(.requirePAR, &requirePAR)
         try field(.loginSessionTTL, &loginSessionTTL)
+        try field(.alerts, &alerts)
+        try field(.reuseResponse, &reuseResponse)
     }
 
     /// The largest duration a policy accepts: ten years.
@@ -107,13 +121,17 @@ public struct TenantPolicy: Sendable, Equatable, Codable {
             guard let requirement = DPoPRequirement(rawValue: value) else {
                 throw AdminError.invalidField("dpop", "must be one of optional, required_for_public_clients, required")
             }
-            // Not enforced yet: a tenant must not believe its tokens are bound when they are not.
-            guard requirement == .optional else { throw AdminError.invalidField("dpop", "only optional is implemented yet") }
             dpop = requirement
         }
+        if let value = try body.bool(CodingKeys.dpopNonce.rawValue) { dpopNonce = value }
         if let limits = try body.object(CodingKeys.rateLimit.rawValue) { rateLimit = try RateLimitPolicy(validating: limits) }
         if let value = try body.bool(CodingKeys.requirePAR.rawValue) { requirePAR = value }
         if let value = try body.integer(CodingKeys.loginSessionTTL.rawValue, in: durations) { loginSessionTTL = value }
+        if let value = try body.object(CodingKeys.alerts.rawValue) { alerts = try AlertPolicy(validating: value) }
+        if let value = try body.string(CodingKeys.reuseResponse.rawValue) {
+            guard let response = ReuseResponse(rawValue: value) else { throw AdminError.invalidField("reuse_response", "must be one of family, user") }
+            reuseResponse = response
+        }
         guard sessionIdleTTL <= sessionMaxTTL else {
             throw AdminError.invalidField("session_idle_ttl", "must not exceed session_max_ttl")
         }

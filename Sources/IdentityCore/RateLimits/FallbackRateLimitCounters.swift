@@ -15,6 +15,12 @@ public struct FallbackRateLimitCounters: RateLimitCounters {
         do { return try await primary.increment(key, window: window) } catch { return try await fallback.increment(key, window: window) }
     }
 
+    public func slidingIncrement(_ key: String, window: Duration, now: Date) async throws -> Double {
+        do { return try await primary.slidingIncrement(key, window: window, now: now) } catch {
+            return try await fallback.slidingIncrement(key, window: window, now: now)
+        }
+    }
+
     public func lockRemaining(_ key: String) async throws -> Duration? {
         do { return try await primary.lockRemaining(key) } catch { return try await fallback.lockRemaining(key) }
     }

@@ -25,6 +25,19 @@ public final class InProcessRateLimitCounters: RateLimitCounters {
         }
     }
 
+    public func slidingIncrement(_ key: String, window: Duration, now: Date) async throws -> Double {
+        let (index, elapsed) = Self.bucket(now, window: window)
+        let clock = ContinuousClock.now
+        return entries.withLock { entries in
+            let current = "\(key):\(index)", previous = "\(key):\(index - 1)"
+            var entry = entries[current].flatMap { $0.expires > clock ? $0 : nil } ?? Entry(count: 0, expires: clock + window * 2)
+            entry.count += 1
+            store(entry, at: current, in: &entries, now: clock)
+            let before = entries[previous].flatMap { $0.expires > clock ? $0.count : nil } ?? 0
+            return Self.sliding(current: entry.count, previous: before, elapsed: elapsed)
+        }
+    }
+
     public func lockRemaining(_ key: String) async throws -> Duration? {
         let now = ContinuousClock.now
         return entries.withLock { entries in entries[key].flatMap { $0.expires > now ? $0.expires - now : nil } }

@@ -8,15 +8,16 @@ public struct TokenIssuer: Sendable {
 
     public init(random: any RandomSource) { self.random = random }
 
-    /// A signed access token for `subject`, with the session's claims when there is one.
+    /// A signed access token for `subject`, with the session's claims when there is one, bound (`cnf.jkt`) to
+    /// `jkt`, or else to the session's DPoP key.
     public func accessToken(in context: TenantContext, subject: String, clientID: String, scopes: [String], audience: String,
-                            session: Session?, now: Date) async throws -> (token: String, claims: AccessTokenClaims) {
+                            session: Session?, now: Date, jkt: String? = nil) async throws -> (token: String, claims: AccessTokenClaims) {
         let claims = AccessTokenClaims(
             iss: context.issuer, sub: subject, aud: audience,
             exp: now.secondsSince1970 + Int64(context.policy.accessTokenTTL), iat: now.secondsSince1970,
             jti: random.token(bytes: 16), clientID: clientID, scope: Scope.join(scopes),
             sid: session?.id, authTime: session?.authTime.secondsSince1970, acr: session?.acr.rawValue, amr: session?.amr,
-            cnf: session?.dpopJKT.map(AccessTokenClaims.Confirmation.init(jkt:)))
+            cnf: (jkt ?? session?.dpopJKT).map(AccessTokenClaims.Confirmation.init(jkt:)))
         return (try await context.keyring.sign(claims, typ: "at+jwt"), claims)
     }
 

@@ -8,6 +8,8 @@ public struct TokenResponse: Sendable, Equatable, Encodable {
     public var refreshToken: String?
     public var scope: String
     public var idToken: String?
+    /// The DPoP nonce to send in `DPoP-Nonce` (not in the body), when the tenant asks for nonces.
+    public var dpopNonce: String?
 
     public init(accessToken: String, tokenType: String, expiresIn: Int, refreshToken: String?, scope: String, idToken: String?) {
         self.accessToken = accessToken
@@ -17,6 +19,9 @@ public struct TokenResponse: Sendable, Equatable, Encodable {
         self.scope = scope
         self.idToken = idToken
     }
+
+    /// `DPoP` for a token bound to a key, `Bearer` otherwise (RFC 9449 §5).
+    public static func tokenType(_ claims: AccessTokenClaims) -> String { claims.cnf == nil ? "Bearer" : "DPoP" }
 
     /// The response as compact JSON, written directly (the token endpoint's hot path); the same document as
     /// encoding it with `CodingKeys`, keys sorted.

@@ -28,7 +28,29 @@ public enum IdentityApplication {
     public static func router(runtime: IdentityRuntime, administration: Administration, readiness: any ReadinessProbe,
                               settings: Settings) -> Router<IdentityRequestContext> {
         let router = Router(context: IdentityRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: RequestOriginMiddleware(trustedProxies: settings.trustedProxies))
+        registerHealth(on: router, readiness: readiness)
+        TokenRoutes(runtime: runtime).register(on: router)
+        BrowserRoutes(runtime: runtime, pages: .standard).register(on: router)
+        AdminRoutes(admin: administration, openAPI: openAPIDocument).register(on: router)
+        return router
+    }
+
+    /// The management listener's router (`IDENTITY_METRICS_PORT`): `/metrics` in Prometheus's text format
+    /// (`exposition` renders it), `/healthz` and `/readyz`. Never mounted on the public port.
+    public static func managementRouter(readiness: any ReadinessProbe, exposition: @escaping @Sendable () -> [UInt8]) -> Router<IdentityRequestContext> {
+        let router = Router(context: IdentityRequestContext.self)
+        registerHealth(on: router, readiness: readiness)
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: exposition())))
+        }
+        return router
+    }
+
+    /// `/healthz` (the process answers) and `/readyz` (the store answers; degraded without Redis).
+    static func registerHealth(on router: Router<IdentityRequestContext>, readiness: any ReadinessProbe) {
         router.get("healthz") { _, _ in Responses.body(Array(#"{"status":"ok"}"#.utf8)) }
         router.get("readyz") { _, context in
             do {
@@ -39,10 +61,6 @@ public enum IdentityApplication {
                 return Responses.body(Array(#"{"status":"unavailable"}"#.utf8), status: .serviceUnavailable, extraHeaders: [.retryAfter: "1"])
             }
         }
-        TokenRoutes(runtime: runtime).register(on: router)
-        BrowserRoutes(runtime: runtime, pages: .standard).register(on: router)
-        AdminRoutes(admin: administration, openAPI: openAPIDocument).register(on: router)
-        return router
     }
 
     /// An application serving `router` on the configured address. A connection idle for `idleTimeout` —

@@ -8,6 +8,9 @@ import Logging
 /// `Retry-After` each kind calls for. Store outages become 503 `temporarily_unavailable`; anything
 /// unexpected a logged 500 `server_error`.
 struct OAuthErrorResponse: RenderedError {
+    /// The algorithms a DPoP proof may use, as `WWW-Authenticate: DPoP algs=` names them.
+    static let dpopAlgorithms = SigningAlgorithm.allCases.map(\.rawValue).joined(separator: " ")
+
     let error: OAuthError?
     let status: HTTPResponse.Status
 
@@ -56,6 +59,8 @@ struct OAuthErrorResponse: RenderedError {
             headers[.retryAfter] = "1"
         case .rateLimited(let retryAfter, _):
             headers[.retryAfter] = "\(retryAfter)"
+        case .useDPoPNonce(let nonce):
+            headers[.dpopNonce] = nonce
         default:
             break
         }

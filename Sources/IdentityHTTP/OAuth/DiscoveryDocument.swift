@@ -30,6 +30,7 @@ enum DiscoveryDocument {
         var introspectionEndpointAuthMethodsSupported: [String]
         var idTokenSigningAlgValuesSupported: [String]
         var tokenEndpointAuthSigningAlgValuesSupported: [String]?
+        var dpopSigningAlgValuesSupported: [String]
         var acrValuesSupported: [String]
         var claimsSupported: [String]
 
@@ -60,6 +61,7 @@ enum DiscoveryDocument {
             case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"
             case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
             case tokenEndpointAuthSigningAlgValuesSupported = "token_endpoint_auth_signing_alg_values_supported"
+            case dpopSigningAlgValuesSupported = "dpop_signing_alg_values_supported"
             case acrValuesSupported = "acr_values_supported"
             case claimsSupported = "claims_supported"
         }
@@ -80,6 +82,7 @@ enum DiscoveryDocument {
             subjectTypesSupported: ["public"], tokenEndpointAuthMethodsSupported: authMethods,
             revocationEndpointAuthMethodsSupported: authMethods, introspectionEndpointAuthMethodsSupported: authMethods,
             idTokenSigningAlgValuesSupported: SigningAlgorithm.allCases.map(\.rawValue), tokenEndpointAuthSigningAlgValuesSupported: nil,
+            dpopSigningAlgValuesSupported: SigningAlgorithm.allCases.map(\.rawValue),
             acrValuesSupported: AuthenticationLevel.allCases.map(\.rawValue),
             claimsSupported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "amr", "sid", "nonce", "at_hash", "preferred_username", "email"])
     }

@@ -21,8 +21,11 @@ struct TokenRoutes: Sendable {
             .add(middleware: ErrorRenderingMiddleware<IdentityRequestContext, OAuthErrorResponse>())
         crossOrigin.post("oauth/token") { request, context in try await self.token(request, context) }
         crossOrigin.post("oauth/revoke") { request, context in try await self.revoke(request, context) }
-        crossOrigin.get("userinfo") { request, context in try await self.userInfo(request, context) }
-        crossOrigin.post("userinfo") { request, context in try await self.userInfo(request, context) }
+        let resource = router.group("t/:tenant")
+            .add(middleware: CrossOriginMiddleware(directory: runtime.directory))
+            .add(middleware: ErrorRenderingMiddleware<IdentityRequestContext, ResourceErrorResponse>())
+        resource.get("userinfo") { request, context in try await self.userInfo(request, context) }
+        resource.post("userinfo") { request, context in try await self.userInfo(request, context) }
         for path in ["oauth/token", "oauth/revoke", "userinfo"] {
             // Answered by the middleware; what reaches here is a plain OPTIONS without an Origin.
             crossOrigin.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"]) }
@@ -63,15 +66,17 @@ struct TokenRoutes: Sendable {
         let credentials = try FormBody.clientCredentials(request, form: form)
         var parameters = form
         parameters["client_secret"] = nil
-        let tokenRequest = TokenRequest(parameters: parameters, client: credentials, origin: context.origin)
+        let tokenRequest = TokenRequest(parameters: parameters, client: credentials, origin: context.origin,
+                                        dpop: evidence(request, context, path: "/oauth/token"))
         let response = try await runtime.tokenEndpoint.respond(tenantID: tenantID(context), request: tokenRequest)
-        return Responses.body(response.json)
+        return Responses.body(response.json, extraHeaders: response.dpopNonce.map { [.dpopNonce: $0] } ?? [:])
     }
 
     private func revoke(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
         let form = try await FormBody.parameters(of: request)
         try await runtime.revocation.revoke(tenantID: tenantID(context), token: form["token"],
-                                            client: try FormBody.clientCredentials(request, form: form), origin: context.origin)
+                                            client: try FormBody.clientCredentials(request, form: form),
+                                            dpop: evidence(request, context, path: "/oauth/revoke"), origin: context.origin)
         return Responses.empty()
     }
 
@@ -94,12 +99,21 @@ struct TokenRoutes: Sendable {
         let form = try await FormBody.parameters(of: request)
         let credentials = try FormBody.clientCredentials(request, form: form)
         let pushed = try await runtime.pushedAuthorization.push(tenantID: tenantID(context), parameters: form, client: credentials,
-                                                                origin: context.origin)
+                                                                dpop: evidence(request, context, path: "/oauth/par"), origin: context.origin)
         let body: [String: JSONValue] = ["request_uri": .string(pushed.requestURI), "expires_in": .number(Double(pushed.expiresIn))]
         return try Responses.json(JSONValue.object(body), status: .created)
     }
 
     private func userInfo(_ request: Request, _ context: IdentityRequestContext) async throws -> Response {
-        try Responses.json(try await runtime.userInfo.userInfo(tenantID: tenantID(context), accessToken: request.headers.bearerToken))
+        try Responses.json(try await runtime.userInfo.userInfo(tenantID: tenantID(context), presented: request.headers.accessToken,
+                                                               dpop: evidence(request, context, path: "/userinfo"), origin: context.origin))
+    }
+
+    /// The request's `DPoP` headers with its method and the endpoint's URL under the public URL (never the
+    /// `Host` header: the proof names the URL the client was given); nil without any.
+    private func evidence(_ request: Request, _ context: IdentityRequestContext, path: String) -> DPoPGate.Evidence? {
+        let proofs = request.headers[values: .dpop]
+        guard !proofs.isEmpty else { return nil }
+        return DPoPGate.Evidence(proofs: proofs, method: request.method.rawValue, url: runtime.directory.issuer(of: tenantID(context)) + path)
     }
 }
