@@ -74,6 +74,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // The alert webhooks' HTTP client.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // Bootstrapped here only: the core and the HTTP layer speak swift-metrics.
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -59,9 +59,21 @@ def main():
                 sso.append(again * 1000)
                 exchange.append(exchanged * 1000)
                 print(f"run {run:2}: sign-in {elapsed * 1000:7.1f} ms   SSO {again * 1000:6.1f} ms   code exchange {exchanged * 1000:5.1f} ms", flush=True)
+        # The server's own share, from its metrics: mean time per request of each route of the sign-in.
+        metrics = requests.get(f"http://127.0.0.1:{server.metrics_port}/metrics").text
+        server_side = {}
+        for line in metrics.splitlines():
+            if line.startswith("identityd_http_request_duration_seconds_") and not line.startswith("identityd_http_request_duration_seconds_bucket"):
+                series, value = line.rsplit(" ", 1)
+                kind = "sum" if "_sum{" in series else "count"
+                route = series.split('route="')[1].split('"')[0] + " " + series.split('method="')[1].split('"')[0]
+                server_side.setdefault(route, {})[kind] = float(value)
     finally:
         callback.stop()
         server.stop()
+    for route, figures in sorted(server_side.items()):
+        if figures.get("count"):
+            print(f"server: {route:32} {figures['count']:4.0f} requests, mean {figures['sum'] / figures['count'] * 1000:6.1f} ms")
     print(f"median over {args.runs}: sign-in (authorize → login → consent → code) {statistics.median(full):.0f} ms, "
           f"SSO (authorize → code) {statistics.median(sso):.0f} ms, code exchange {statistics.median(exchange):.1f} ms")
 

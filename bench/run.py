@@ -45,9 +45,10 @@ class Server:
 
     def __init__(self, store, cache=None):
         self.port = free_port()
+        self.metrics_port = free_port()
         self.data = tempfile.mkdtemp(prefix="identityd-bench-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")}
-        env.update(IDENTITY_PORT=str(self.port), IDENTITY_DATA_DIR=self.data, IDENTITY_LOG_LEVEL="warning", IDENTITY_METRICS_PORT=str(free_port()),
+        env.update(IDENTITY_PORT=str(self.port), IDENTITY_DATA_DIR=self.data, IDENTITY_LOG_LEVEL="warning", IDENTITY_METRICS_PORT=str(self.metrics_port),
                    IDENTITY_STORE=store)
         if store.startswith("postgres"):
             # PostgreSQL nodes must be given the master key (they never generate their own).
@@ -94,11 +95,15 @@ class Server:
 class Tenant:
     """A tenant with rate limits off (the benchmark is the only client), a client and a user."""
 
-    def __init__(self, server):
+    def __init__(self, server, alerts=False):
         self.server = server
         self.id = "bench"
         policy = {"access_token_ttl": 3600, "refresh_reuse_grace": 10,
                   "rate_limit": {"token_requests_per_client": 0, "token_requests_per_ip": 0, "failed_logins_per_user": 0}}
+        if alerts:
+            # Every anomaly rule on (thresholds no run reaches): what watching the refreshes costs.
+            policy["alerts"] = {"refresh_spike": {"max_refreshes": 1000000, "window": 60}, "new_ip_prefix": True, "new_user_agent": True,
+                                "failed_refresh_ratio": {"ratio": 1, "min_samples": 1000000, "window": 300}}
         status, body = self.admin("POST", "/tenants", {"id": self.id, "name": "Benchmark", "policy": policy})
         assert status == 201, body
         self.key = json.loads(body)["admin_key"]
@@ -256,6 +261,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--output", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     parser.add_argument("--smoke", action="store_true", help="short runs; only asserts zero non-2xx")
+    parser.add_argument("--alerts", action="store_true", help="the benchmark tenant with every anomaly rule on")
     args = parser.parse_args()
     if args.smoke:
         args.duration, args.warmup, args.runs, args.output = 3, 1, 1, None
@@ -272,7 +278,7 @@ def main():
             ceilings[store] = pgbench_ceiling(base, args.duration)
             print(f"pgbench ceiling: {ceilings[store]:.0f} tps", flush=True)
             server = Server(fresh_postgres_database(base), cache=os.environ.get("IDENTITY_TEST_REDIS_URL"))
-        tenant = Tenant(server)
+        tenant = Tenant(server, alerts=args.alerts)
         try:
             for scenario in args.scenarios.split(","):
                 for connections in [int(c) for c in args.connections.split(",")]:

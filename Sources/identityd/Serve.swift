@@ -83,6 +83,11 @@ struct Serve: AsyncParsableCommand {
             "password_hash": .string(runtime.hasher.current.identifier + " " + runtime.hasher.current.parameters),
             "metrics": .string(configuration.metricsPort == 0 ? "off" : "http://\(configuration.metricsHost):\(configuration.metricsPort)/metrics"),
         ])
+        let webhooks = WebhookDispatcher(store: store, directory: runtime.directory, box: runtime.box,
+                                         transport: try WebhookHTTPTransport(ownPorts: [configuration.port, configuration.metricsPort],
+                                                                                publicURL: configuration.publicURL),
+                                         clock: runtime.clock, log: runtime.log, metrics: runtime.metrics)
+        services.append(.init(service: PeriodicTask(name: "webhooks", interval: .seconds(1)) { await webhooks.deliverDue() }))
         // Shut down in reverse order: the server first, then the flusher writes what requests left behind.
         services += [.init(service: AlertService(monitor: runtime.alerts)), .init(service: purger), .init(service: auditFlusher), .init(service: app)]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -102,11 +107,7 @@ extension Serve {
     static func sample(runtime: IdentityRuntime, cache: RedisCache?) async {
         let now = runtime.clock.now()
         var keyAge: TimeInterval?
-        if keyAgeSampled.withLock({ last in
-            guard now.timeIntervalSince(last) >= 60 else { return false }
-            last = now
-            return true
-        }) {
+        if keyAgeSampled.withLock({ now.timeIntervalSince($0) >= 60 }) {
             var oldest: Date?
             for tenant in (try? await runtime.store.tenants()) ?? [] {
                 for key in (try? await runtime.store.signingKeys(tenantID: tenant.id)) ?? [] where key.retiredAt == nil {
@@ -115,6 +116,8 @@ extension Serve {
                 }
             }
             keyAge = oldest.map { now.timeIntervalSince($0) }
+            // Until there is a key (a fresh node has no tenant), ask again at the next sample.
+            if keyAge != nil { keyAgeSampled.withLock { $0 = now } }
         }
         runtime.metrics.sample(auditQueueDepth: runtime.audit.queued, redisUp: cache?.isHealthy, oldestSigningKeyAge: keyAge)
     }

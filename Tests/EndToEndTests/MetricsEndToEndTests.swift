@@ -74,6 +74,15 @@ import Testing
         // No tenant, user or client ids as labels.
         #expect(!text.contains("tenant=\"") && !text.contains("acme") && !text.contains("alice") && !text.contains("\"web\""))
 
+        // The gauges arrive with the first sample (every 5 s). Without Redis there is no `identityd_redis_up`: a
+        // 0 would read as "Redis down" and fire IdentitydRedisDown.
+        var sampled = text
+        for _ in 0..<80 where !sampled.contains("identityd_signing_key_age_seconds") {
+            try await Task.sleep(for: .milliseconds(100))
+            sampled = try await scrape(server).text
+        }
+        #expect(sampled.contains("identityd_audit_queue_depth") && sampled.contains("identityd_signing_key_age_seconds"))
+        #expect(!sampled.contains("identityd_redis_up"))
         // The public port has no /metrics; the management listener has the probes too.
         #expect(try await HTTP.send("GET", server.base + "/metrics").status == 404)
         #expect(try await HTTP.send("GET", "http://127.0.0.1:\(server.metricsPort)/healthz").status == 200)

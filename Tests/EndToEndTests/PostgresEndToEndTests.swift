@@ -170,6 +170,8 @@ struct PostgresEndToEndTests {
         #expect(down.unavailable > 0)
         #expect(down.slowest < 3.5, "a request waited \(down.slowest) s for a dead database")
         #expect(final.retryAfterMissing == 0)
+        // If the node is gone, say why (its log goes with its data directory).
+        #expect(server.process.isRunning, "the node exited (status \(server.process.isRunning ? 0 : server.process.terminationStatus)): \(server.log.suffix(4000))")
         #expect(final.other.isEmpty, "\(final.other.prefix(5))")
         #expect(ready.status == 503)
         #expect(recovered)

@@ -12,7 +12,10 @@ import Testing
     let monitor: AlertMonitor
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)  // a multiple of 60: bucket boundaries fall on whole minutes
 
-    init() { monitor = AlertMonitor(counters: InProcessRateLimitCounters(), audit: audit) }
+    init() {
+        monitor = AlertMonitor(counters: InProcessRateLimitCounters(), audit: audit, outbox: MemoryStore(), random: SystemRandomSource(),
+                               log: LogSink(Logger(label: "test")))
+    }
 
     func refresh(_ rules: AlertPolicy, at seconds: Double, user: String = "u1", client: String = "web", session: String = "s1",
                  succeeded: Bool = true, ip: String? = "203.0.113.5", agent: String? = "curl/8.5") -> AlertMonitor.Refresh {
@@ -163,5 +166,69 @@ import Testing
         await runtime.audit.flush()
         let alerts = try await runtime.audit.events(tenantID: "acme", kind: .securityAlert, after: 0, limit: 10)
         #expect(alerts.map(\.detail) == ["reuse_detected response=\(response) sessions_revoked=\(response == "user" ? 2 : 1)"])
+    }
+}
+
+/// The incident playbook's bulk revocations: by client, by address range, the whole tenant; bad bodies
+/// name their field.
+@Suite struct BulkRevocationTests {
+    let runtime: IdentityRuntime
+    let admin: Administration
+    var secrets: [String: String] = [:]
+
+    init() async throws {
+        runtime = try .forTests(store: MemoryStore(), clock: ManualClock(), tenantCacheTTL: 0)
+        admin = Administration(runtime: runtime, operatorKey: "operator")
+        _ = try await admin.createTenant(.init(id: "acme", name: "Acme"), by: .operator)
+        for client in ["web", "app"] {
+            secrets[client] = try await admin.createClient("acme", .init(clientID: client, name: client, type: "confidential",
+                                                                         grantTypes: ["password", "refresh_token"], scopes: ["openid"]),
+                                                           by: .operator).clientSecretForTests
+        }
+        _ = try await admin.createUser("acme", .init(username: "alice", password: "correct horse"), by: .operator)
+    }
+
+    func login(_ client: String, from ip: String) async throws -> String {
+        try await runtime.tokenEndpoint.respond(tenantID: "acme", request: TokenRequest(
+            parameters: ["grant_type": "password", "username": "alice", "password": "correct horse"],
+            client: ClientCredentials(clientID: client, secret: secrets[client], method: .basic), origin: RequestOrigin(ip: ip))).refreshToken ?? ""
+    }
+
+    func alive(_ token: String, _ client: String) async -> Bool {
+        (try? await runtime.tokenEndpoint.respond(tenantID: "acme", request: TokenRequest(
+            parameters: ["grant_type": "refresh_token", "refresh_token": token],
+            client: ClientCredentials(clientID: client, secret: secrets[client], method: .basic), origin: .init()))) != nil
+    }
+
+    func revoke(_ json: String) async throws -> Int {
+        try await admin.revokeSessionsInBulk("acme", try JSONValue.parse(Array(json.utf8)), by: .operator).revoked
+    }
+
+    @Test func byClientByAddressRangeAndTheWholeTenant() async throws {
+        let web1 = try await login("web", from: "203.0.113.5"), web2 = try await login("web", from: "198.51.100.7")
+        let app1 = try await login("app", from: "203.0.113.9"), app2 = try await login("app", from: "2001:db8:1::5")
+        #expect(try await revoke(#"{"ip_prefix": "203.0.113.0/24"}"#) == 2)
+        #expect(await alive(web1, "web") == false)
+        #expect(await alive(app1, "app") == false)
+        #expect(try await revoke(#"{"client_id": "web"}"#) == 1)
+        #expect(await alive(web2, "web") == false)
+        #expect(try await revoke(#"{"ip_prefix": "2001:db8::/32"}"#) == 1)
+        #expect(await alive(app2, "app") == false)
+        let last = try await login("app", from: "192.0.2.1")
+        #expect(try await revoke(#"{"all": true}"#) == 1)
+        #expect(await alive(last, "app") == false)
+    }
+
+    @Test(arguments: [
+        (#"{}"#, "client_id"), (#"{"client_id": "web", "all": true}"#, "client_id"), (#"{"ip_prefix": "300.1.2.3/8"}"#, "ip_prefix"),
+        (#"{"all": false}"#, "all"), (#"{"everyone": true}"#, "everyone"),
+    ])
+    func aBadBodyNamesItsField(json: String, field: String) async throws {
+        do {
+            _ = try await revoke(json)
+            Issue.record("accepted \(json)")
+        } catch AdminError.invalidField(let named, _) {
+            #expect(named == field)
+        }
     }
 }

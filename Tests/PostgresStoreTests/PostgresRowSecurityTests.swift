@@ -27,6 +27,7 @@ struct PostgresRowSecurityTests {
         try await store.createBrowserSession(BrowserSession(tenantID: "acme", id: "bs_1", secretHash: "h", userID: "usr_1", acr: .pwd,
                                                             amr: ["pwd"], authTime: t0, createdAt: t0, expiresAt: t0 + 60))
         try await store.saveConsent(Consent(tenantID: "acme", userID: "usr_1", clientID: "web", scopes: ["openid"], grantedAt: t0))
+        try await store.enqueueWebhook(WebhookDelivery(tenantID: "acme", id: "whd_1", body: "{}", createdAt: t0, nextAttemptAt: t0))
         try await store.close()
 
         try await TestServers.withPostgres(url) { client in
@@ -38,7 +39,7 @@ struct PostgresRowSecurityTests {
                 }
             }
             for table in ["tenants", "signing_keys", "clients", "users", "sessions", "refresh_tokens", "events", "authorization_codes",
-                          "browser_sessions", "consents"] {
+                          "browser_sessions", "consents", "webhook_outbox"] {
                 #expect(try await count(table, tenant: nil) == 0, "\(table) is visible without app.tenant_id")
                 #expect(try await count(table, tenant: "umbrella") == (table == "tenants" ? 1 : 0), "\(table) leaks across tenants")
                 #expect(try await count(table, tenant: "acme") >= 1, "\(table) hides the tenant's own rows")

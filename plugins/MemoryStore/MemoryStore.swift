@@ -21,6 +21,7 @@ public final class MemoryStore: IdentityStore {
         var codes: [String: AuthorizationCode] = [:]
         var browserSessions: [String: BrowserSession] = [:]
         var consents: [String: Consent] = [:]
+        var webhooks: [String: (delivery: WebhookDelivery, leaseUntil: Date?)] = [:]
     }
 
     let state = Mutex(State())
@@ -70,6 +71,7 @@ public final class MemoryStore: IdentityStore {
             state.codes = state.codes.filter { $0.value.tenantID != id }
             state.browserSessions = state.browserSessions.filter { $0.value.tenantID != id }
             state.consents = state.consents.filter { $0.value.tenantID != id }
+            state.webhooks = state.webhooks.filter { $0.value.delivery.tenantID != id }
             return true
         }
     }
@@ -216,6 +218,13 @@ public final class MemoryStore: IdentityStore {
         state.withLock { state in
             state.sessions.values.filter { $0.tenantID == tenantID && $0.userID == userID && $0.isLive(at: now) }
                 .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        }
+    }
+
+    public func liveSessions(tenantID: String, now: Date, limit: Int) async throws -> [Session] {
+        state.withLock { state in
+            Array(state.sessions.values.filter { $0.tenantID == tenantID && $0.isLive(at: now) }
+                .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.prefix(limit))
         }
     }
 

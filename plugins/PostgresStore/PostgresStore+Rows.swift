@@ -80,6 +80,11 @@ struct Row {
                        ip: try optionalString("ip"), userAgent: try optionalString("user_agent"))
     }
 
+    func webhookDelivery() throws -> WebhookDelivery {
+        WebhookDelivery(tenantID: try string("tenant_id"), id: try string("id"), body: try string("body"), createdAt: try time("created_at"),
+                        attempts: Int(try cells["attempts"].decode(Int32.self)), nextAttemptAt: try time("next_attempt_at"))
+    }
+
     func consent() throws -> Consent {
         Consent(tenantID: try string("tenant_id"), userID: try string("user_id"), clientID: try string("client_id"), scopes: try list("scopes"),
                 grantedAt: try time("granted_at"))

@@ -9,7 +9,7 @@
 /// a superuser or have BYPASSRLS, or this wall does not stand.
 ///
 /// Where the live definitions are (a later migration replaces an earlier one's): tables and indexes —
-/// migrations 1, 4, 6–11; row-level security policies — migrations 10 and 11; `identity_find_refresh3` —
+/// migrations 1, 4, 6–12; row-level security policies — migrations 10, 11 and 12; `identity_find_refresh3` —
 /// migration 11; `identity_apply_refresh2` — migration 10 (`identity_find_refresh2`, `identity_find_refresh`
 /// and `identity_apply_refresh` serve only nodes of earlier versions); `identity_user_by_id`, `identity_user_by_name` —
 /// migration 3.
@@ -413,6 +413,22 @@ enum PostgresSchema {
                 """,
             ]
         },
+        // Version 12: the outbox of alert webhooks (issue 21), walled by tenant like the others; the dispatcher
+        // claims across tenants (`app.cross_tenant`), with SKIP LOCKED so that nodes claiming at once split it.
+        [
+            """
+            CREATE TABLE webhook_outbox (tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE, id text NOT NULL,
+              body text NOT NULL, created_at timestamptz NOT NULL, attempts integer NOT NULL, next_attempt_at timestamptz NOT NULL,
+              lease_until timestamptz, PRIMARY KEY (tenant_id, id))
+            """,
+            "CREATE INDEX webhook_outbox_by_due ON webhook_outbox (next_attempt_at)",
+            "ALTER TABLE webhook_outbox ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE webhook_outbox FORCE ROW LEVEL SECURITY",
+            """
+            CREATE POLICY tenant_wall ON webhook_outbox
+              USING (tenant_id = current_setting('app.tenant_id', true) OR current_setting('app.cross_tenant', true) = 'on')
+            """,
+        ],
     ]
 
     /// The SQLSTATE `identity_apply_refresh` raises when its compare-and-set finds the token changed.

@@ -39,6 +39,16 @@ extension PostgresStore {
         }
     }
 
+    public func liveSessions(tenantID: String, now: Date, limit: Int) async throws -> [Session] {
+        let logger = self.logger
+        return try await inTenant(tenantID) { db in
+            try await db.rows("""
+                SELECT * FROM sessions WHERE tenant_id = \(tenantID) AND status = 'active'
+                  AND idle_expires_at > \(now) AND absolute_expires_at > \(now) ORDER BY created_at, id LIMIT \(Int32(limit))
+                """, logger: logger).map { try $0.session(tenantID: tenantID) }
+        }
+    }
+
     /// Round trip 1 of the refresh grant.
     public func refreshToken(tenantID: String, lookupKey: String) async throws -> (RefreshTokenRecord, Session)? {
         var statement = Prepared<FindRefreshSQL>()

@@ -141,6 +141,11 @@ extension StoredRow {
                        ip: optionalString("ip"), userAgent: optionalString("user_agent"))
     }
 
+    func webhookDelivery() throws -> WebhookDelivery {
+        WebhookDelivery(tenantID: try string("tenant_id"), id: try string("id"), body: try string("body"), createdAt: try time("created_at"),
+                        attempts: Int(column("attempts")?.integer ?? 0), nextAttemptAt: try time("next_attempt_at"))
+    }
+
     func consent() throws -> Consent {
         Consent(tenantID: try string("tenant_id"), userID: try string("user_id"), clientID: try string("client_id"), scopes: list("scopes"),
                 grantedAt: try time("granted_at"))

@@ -171,5 +171,13 @@ enum SQLiteSchema {
               granted_at INTEGER NOT NULL, PRIMARY KEY (tenant_id, user_id, client_id))
             """,
         ],
+        // Version 5: the outbox of alert webhooks (issue 21).
+        [
+            """
+            CREATE TABLE webhook_outbox (tenant_id TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+              attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, lease_until INTEGER, PRIMARY KEY (tenant_id, id))
+            """,
+            "CREATE INDEX webhook_outbox_by_due ON webhook_outbox (next_attempt_at)",
+        ],
     ]
 }

@@ -43,6 +43,15 @@ extension SQLiteStore {
             [.text(tenantID), .text(userID), Bind.time(now), Bind.time(now)]).map { try $0.session() }
     }
 
+    public func liveSessions(tenantID: String, now: Date, limit: Int) async throws -> [Session] {
+        try await read(
+            """
+            SELECT * FROM sessions WHERE tenant_id = ? AND status = 'active' AND idle_expires_at > ? AND absolute_expires_at > ?
+            ORDER BY created_at, id LIMIT ?
+            """,
+            [.text(tenantID), Bind.time(now), Bind.time(now), .integer(limit)]).map { try $0.session() }
+    }
+
     public func refreshToken(tenantID: String, lookupKey: String) async throws -> (RefreshTokenRecord, Session)? {
         guard let row = try await read(
             """

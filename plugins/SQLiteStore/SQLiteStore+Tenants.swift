@@ -43,7 +43,7 @@ extension SQLiteStore {
     public func deleteTenant(id: String) async throws -> Bool {
         try await transaction { db in
             for table in ["signing_keys", "clients", "users", "sessions", "refresh_tokens", "revocations", "events", "authorization_codes",
-                          "browser_sessions", "consents"] {
+                          "browser_sessions", "consents", "webhook_outbox"] {
                 try db.query("DELETE FROM \(table) WHERE tenant_id = ?", [.text(id)])
             }
             return try !db.query("DELETE FROM tenants WHERE id = ? RETURNING id", [.text(id)]).isEmpty

@@ -65,13 +65,14 @@ class Server:
 
     def __init__(self, env=None, admin_token=None, port=None):
         self.port = port or free_port()
+        self.metrics_port = free_port()
         self.data = tempfile.mkdtemp(prefix="identityd-browser-")
         self.base = f"http://127.0.0.1:{self.port}"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")}
         environment.update({
             "IDENTITY_PORT": str(self.port), "IDENTITY_DATA_DIR": self.data, "IDENTITY_LOG_LEVEL": "info",
             # The management listener on a port of its own (the default 9464 would be shared by every server).
-            "IDENTITY_METRICS_PORT": str(free_port()),
+            "IDENTITY_METRICS_PORT": str(self.metrics_port),
             # Cheap password hashes: the tests log in often, and the hash's cost is the benchmark's business.
             "IDENTITY_PASSWORD_HASH_MEMORY": "1024", "IDENTITY_PASSWORD_HASH_ITERATIONS": "1",
         })
@@ -79,10 +80,21 @@ class Server:
             environment["IDENTITY_ADMIN_TOKEN"] = admin_token
         environment.update(env or {})
         self.log_path = os.path.join(self.data, "server.log")
-        self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen([binary(), "serve"], env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+        self.environment = environment
+        self.start()
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([binary(), "serve"], env=self.environment, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         self.wait_until_ready()
+
+    def restart(self, kill=False):
+        """Stops the process (SIGTERM, or SIGKILL with `kill`) and starts it again on the same port and data directory."""
+        self.process.kill() if kill else self.process.terminate()
+        self.process.wait(timeout=15)
+        self.log.close()
+        self.start()
 
     def wait_until_ready(self):
         wait_until_healthy(self.base, self.process, lambda: f"identityd:\n{self.read_log()}")

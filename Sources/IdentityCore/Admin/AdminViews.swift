@@ -20,6 +20,12 @@ public enum AdminView {
         var adminKey: String
     }
 
+    /// A tenant's alert webhook secret, shown once.
+    public struct AlertSecret: Encodable, Sendable {
+        public var secret: String
+        var createdAt: Date
+    }
+
     public struct KeyView: Encodable, Sendable {
         var kid: String, alg: String, state: String, publishedInJwks: Bool
         var createdAt: Date, activatedAt: Date?, retiredAt: Date?, verifyUntil: Date?
@@ -84,6 +90,12 @@ public enum AdminView {
 
     public struct RevokedSessions: Encodable, Sendable {
         var revoked: [String]
+    }
+
+    /// What a bulk revocation ended; `more`: it stopped at its limit, call again.
+    public struct BulkRevocation: Encodable, Sendable {
+        public var revoked: Int
+        public var more: Bool
     }
 
     public struct RevokedConsents: Encodable, Sendable {

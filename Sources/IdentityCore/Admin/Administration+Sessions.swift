@@ -28,6 +28,44 @@ extension Administration {
         return .init(revoked: try await runtime.revoker.revoke(.sessions([sid]), tenantID: tenantID, reason: "admin_revoked").map(\.id))
     }
 
+    /// The most sessions one bulk revocation ends; `more` in the answer says to call again.
+    static let bulkLimit = 100_000
+
+    /// `POST /tenants/{t}/sessions/revoke`, the incident playbook: every live session of a client
+    /// (`{"client_id": …}`), of sessions started from an address range (`{"ip_prefix": "203.0.113.0/24"}`), or
+    /// of the whole tenant (`{"all": true}`). Exactly one of them. Each session ended is a `session_revoked`
+    /// event whose detail names the action.
+    public func revokeSessionsInBulk(_ tenantID: String, _ json: JSONValue, by principal: AdminPrincipal) async throws -> AdminView.BulkRevocation {
+        _ = try await authorize(principal, tenantID)
+        let body = try JSONObjectReader(json)
+        try body.rejectUnknown(["client_id", "ip_prefix", "all"])
+        guard body.fields.count == 1 else { throw AdminError.invalidField("client_id", "give exactly one of client_id, ip_prefix, all") }
+        if let clientID = try body.string("client_id") {
+            guard try await store.client(tenantID: tenantID, id: clientID) != nil else { throw AdminError.notFound("client") }
+            let revoked = try await runtime.revoker.revoke(.client(clientID), tenantID: tenantID, reason: "admin_bulk_client")
+            return .init(revoked: revoked.count, more: false)
+        }
+        let match: (Session) -> Bool
+        let reason: String
+        if let prefix = try body.string("ip_prefix") {
+            guard let range = IPRange(prefix) else { throw AdminError.invalidField("ip_prefix", "must be an address or a CIDR range (203.0.113.0/24, 2001:db8::/48)") }
+            match = { session in session.ip.flatMap(IPAddress.init).map(range.contains) ?? false }
+            reason = "admin_bulk_ip_prefix"
+        } else {
+            guard try body.bool("all") == true else { throw AdminError.invalidField("all", "must be true") }
+            match = { _ in true }
+            reason = "admin_bulk_tenant"
+        }
+        let live = try await store.liveSessions(tenantID: tenantID, now: now, limit: Self.bulkLimit)
+        let chosen = live.filter(match).map(\.id)
+        var revoked = 0
+        for start in stride(from: 0, to: chosen.count, by: 500) {
+            revoked += try await runtime.revoker.revoke(.sessions(Array(chosen[start..<min(start + 500, chosen.count)])), tenantID: tenantID,
+                                                        reason: reason).count
+        }
+        return .init(revoked: revoked, more: live.count == Self.bulkLimit)
+    }
+
     // MARK: browser sessions (single sign-on) and consents
 
     public func browserSessions(_ tenantID: String, user id: String, by principal: AdminPrincipal) async throws

@@ -1,11 +1,13 @@
 import Foundation
+import Synchronization
 
 /// Watches refreshes for the anomalies of each tenant's `alerts` policy (DESIGN.md "Metrics, alerts,
 /// incident response"): a refresh spike per user, a failed-refresh ratio per client, a session refreshed
 /// from a new address prefix or by a new user-agent family. The token path only hands over what it already
 /// knows (`observe`, a bounded buffer: no store read, no wait); `run()` evaluates off the request path with
 /// the rate-limit counters (Redis across nodes, this node's memory otherwise). Each rule fires at most once
-/// per window and subject. Every alert is a `security_alert` audit event.
+/// per window and subject. Every alert is a `security_alert` audit event and, when the tenant has a
+/// `webhook_url`, a delivery in the outbox (`WebhookDispatcher` sends it).
 public final class AlertMonitor: Sendable {
     /// What a refresh tells the monitor.
     public struct Refresh: Sendable {
@@ -38,29 +40,76 @@ public final class AlertMonitor: Sendable {
         }
     }
 
+    /// What the monitor does beside the token path.
+    enum Work: Sendable {
+        case evaluate(Refresh)
+        case enqueue(WebhookDelivery)
+    }
+
     let counters: any RateLimitCounters
     let audit: AuditLog
-    private let stream: AsyncStream<Refresh>
-    private let continuation: AsyncStream<Refresh>.Continuation
+    let outbox: any WebhookOutboxStore
+    let random: any RandomSource
+    let log: LogSink
+    let capacity: Int
+    /// What the token path handed over, taken in batches by `run()`: an append under a lock is all a
+    /// refresh pays (a stream's hand-off per element cost a task switch each; measured in `make bench`).
+    private let pending = Mutex<(work: [Work], finished: Bool)>(([], false))
 
-    public init(counters: any RateLimitCounters, audit: AuditLog, buffer: Int = 10_000) {
+    public init(counters: any RateLimitCounters, audit: AuditLog, outbox: any WebhookOutboxStore, random: any RandomSource, log: LogSink,
+                buffer: Int = 10_000) {
         self.counters = counters
         self.audit = audit
-        (stream, continuation) = AsyncStream.makeStream(of: Refresh.self, bufferingPolicy: .bufferingNewest(buffer))
+        self.outbox = outbox
+        self.random = random
+        self.log = log
+        capacity = buffer
     }
 
-    /// Hands a refresh over for evaluation; never waits (when the buffer is full, the oldest is dropped).
+    /// Hands a refresh over for evaluation; never waits (when the buffer is full, it is dropped and counted:
+    /// `identityd_alert_observations_dropped_total`).
     public func observe(_ refresh: Refresh) {
         guard refresh.rules.watchesRefreshes else { return }
-        continuation.yield(refresh)
+        hand(.evaluate(refresh))
     }
 
-    /// Evaluates what `observe` hands over, until `finish()`.
-    public func run() async {
-        for await refresh in stream { _ = await evaluate(refresh) }
+    private func hand(_ work: Work) {
+        let dropped = pending.withLock { pending -> Bool in
+            guard pending.work.count < capacity else { return true }
+            pending.work.append(work)
+            return false
+        }
+        if dropped { audit.metrics.alertObservationDropped() }
     }
 
-    public func finish() { continuation.finish() }
+    /// Evaluates what `observe` hands over and queues the webhooks of alerts, every `interval`, until
+    /// `finish()` (what is pending then is still done).
+    public func run(interval: Duration = .milliseconds(50)) async {
+        while true {
+            let (batch, finished) = pending.withLock { pending in
+                defer { pending.work.removeAll(keepingCapacity: true) }
+                return (pending.work, pending.finished)
+            }
+            for work in batch {
+                switch work {
+                case .evaluate(let refresh): _ = await evaluate(refresh)
+                case .enqueue(let delivery): await enqueue(delivery)
+                }
+            }
+            if finished { return }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    func enqueue(_ delivery: WebhookDelivery) async {
+        do {
+            try await outbox.enqueueWebhook(delivery)
+        } catch {
+            log.error("an alert could not be queued for its webhook", ["tenant": delivery.tenantID, "delivery": delivery.id, "error": "\(error)"])
+        }
+    }
+
+    public func finish() { pending.withLock { $0.finished = true } }
 
     /// The alerts `refresh` raises (each also recorded); the counters' failures raise none.
     public func evaluate(_ refresh: Refresh) async -> [SecurityAlert] {
@@ -89,24 +138,39 @@ public final class AlertMonitor: Sendable {
                 }
             }
         }
-        if rules.newIPPrefix, refresh.succeeded, let sid = refresh.sessionID, let now = Self.prefix(refresh.ip), let then = Self.prefix(refresh.sessionIP),
-           now != then, await firstTime("al:\(t):fired:ip:\(sid):\(now)", for: .seconds(86_400)) {
+        // The same address or agent as the session's (the common case) needs no parsing.
+        if rules.newIPPrefix, refresh.succeeded, refresh.ip != refresh.sessionIP, let sid = refresh.sessionID, let now = Self.prefix(refresh.ip),
+           let then = Self.prefix(refresh.sessionIP), now != then, await firstTime("al:\(t):fired:ip:\(sid):\(now)", for: .seconds(86_400)) {
             alerts.append(alert(.newIPPrefix, [("prefix", now), ("session_prefix", then)]))
         }
-        if rules.newUserAgent, refresh.succeeded, let sid = refresh.sessionID, let before = refresh.sessionUserAgent, let agent = refresh.userAgent {
+        if rules.newUserAgent, refresh.succeeded, let sid = refresh.sessionID, let before = refresh.sessionUserAgent, let agent = refresh.userAgent,
+           agent != before {
             let now = Self.family(agent), then = Self.family(before)
             if now != then, await firstTime("al:\(t):fired:ua:\(sid):\(now)", for: .seconds(86_400)) {
                 alerts.append(alert(.newUserAgent, [("family", now), ("session_family", then)]))
             }
         }
-        for alert in alerts { raise(alert) }
+        for alert in alerts { await enqueue(record(alert, webhook: rules.webhookURL)) }
         return alerts
     }
 
-    /// Records `alert` (a `security_alert` event).
-    public func raise(_ alert: SecurityAlert) {
+    /// Records `alert` (a `security_alert` event) and, with a `webhook` URL, queues its delivery (beside the
+    /// caller: the outbox write is the monitor's task).
+    public func raise(_ alert: SecurityAlert, webhook: String?) {
+        if let delivery = record(alert, webhook: webhook) { hand(.enqueue(delivery)) }
+    }
+
+    /// Records `alert`; the delivery to queue when there is a webhook.
+    private func record(_ alert: SecurityAlert, webhook: String?) -> WebhookDelivery? {
         audit.record(.securityAlert, tenantID: alert.tenantID, at: alert.time, user: alert.userID, client: alert.clientID, session: alert.sessionID,
                      detail: alert.detail)
+        guard webhook != nil else { return nil }
+        let id = "whd_" + random.token(bytes: 16)
+        return WebhookDelivery(tenantID: alert.tenantID, id: id, body: alert.webhookBody(id: id), createdAt: alert.time, nextAttemptAt: alert.time)
+    }
+
+    private func enqueue(_ delivery: WebhookDelivery?) async {
+        if let delivery { await enqueue(delivery) }
     }
 
     /// Whether this is the first time `key` is asked within `window` (so that a rule fires once per window).

@@ -57,7 +57,7 @@ public struct IdentityRuntime: Sendable {
 
         tokens = TokenIssuer(random: random)
         verifier = AccessTokenVerifier(revocations: revocations, directory: directory, clock: clock)
-        alerts = AlertMonitor(counters: limits, audit: audit)
+        alerts = AlertMonitor(counters: limits, audit: audit, outbox: store, random: random, log: log)
         let throttle = LoginThrottle(counters: limits)
         clients = ClientAuthenticator(directory: directory, hasher: hasher, throttle: throttle, audit: audit, clock: clock)
         users = UserAuthenticator(store: store, hasher: hasher, box: box, throttle: throttle, audit: audit, clock: clock)

@@ -65,6 +65,7 @@ public struct SecretBox: Sendable {
 public enum SealContext {
     public static func signingKey(tenantID: String, kid: String) -> String { "signing-key:\(tenantID):\(kid)" }
     public static func totp(tenantID: String, userID: String) -> String { "totp:\(tenantID):\(userID)" }
+    public static func alertSecret(tenantID: String) -> String { "alert-secret:\(tenantID)" }
     public static let masterKeyCheck = "master-key-check"
 }
 

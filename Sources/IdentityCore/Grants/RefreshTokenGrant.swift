@@ -113,7 +113,8 @@ public struct RefreshTokenGrant: GrantHandler {
                 audit.record(.refreshTokenReused, tenantID: tenantID, at: now, origin: origin, user: session.userID, client: client.id,
                              session: session.id, token: hashPrefix, detail: revoked.isEmpty ? "\(scope)_already_revoked" : "\(scope)_revoked")
                 alerts.raise(SecurityAlert(rule: .reuseDetected, tenantID: tenantID, userID: session.userID, clientID: client.id, sessionID: session.id,
-                                           figures: [("response", scope), ("sessions_revoked", "\(revoked.count)")], time: now))
+                                           figures: [("response", scope), ("sessions_revoked", "\(revoked.count)")], time: now),
+                             webhook: context.policy.alerts.webhookURL)
                 throw OAuthError.invalidGrant(reason: "refresh_token_reused")
             case .reject(let reason, let session):
                 throw failed(reason, session: session)

@@ -16,8 +16,10 @@ public final class IdentityMetrics: Sendable {
     private let timers = Mutex<[String: Metrics.Timer]>([:])
     private let values = Mutex<[String: Set<String>]>([:])
     private let auditDepth = Gauge(label: "identityd_audit_queue_depth")
-    private let redisUp = Gauge(label: "identityd_redis_up")
-    private let keyAge = Gauge(label: "identityd_signing_key_age_seconds")
+    /// Made at the first sample that has a value: a node without Redis exports no `identityd_redis_up` (a 0
+    /// would read as "Redis down" and fire its alert).
+    private let redisUp = Mutex<Gauge?>(nil)
+    private let keyAge = Mutex<Gauge?>(nil)
 
     public init(tenantLabel: Bool = false) { self.tenantLabel = tenantLabel }
 
@@ -75,6 +77,11 @@ public final class IdentityMetrics: Sendable {
         }
     }
 
+    /// An observation the alert monitor had no room for (it evaluates more slowly than refreshes arrive).
+    public func alertObservationDropped() {
+        count("identityd_alert_observations_dropped_total", [:], tenant: nil)
+    }
+
     /// A webhook delivery attempt's result (`delivered`, `failed`, `dropped`).
     public func webhookDelivery(_ result: String) {
         count("identityd_webhook_deliveries_total", ["result": result], tenant: nil)
@@ -89,8 +96,17 @@ public final class IdentityMetrics: Sendable {
 
     public func sample(auditQueueDepth: Int, redisUp: Bool?, oldestSigningKeyAge: TimeInterval?) {
         auditDepth.record(auditQueueDepth)
-        if let redisUp { self.redisUp.record(redisUp ? 1 : 0) }
-        if let oldestSigningKeyAge { keyAge.record(oldestSigningKeyAge) }
+        if let redisUp { gauge(self.redisUp, "identityd_redis_up").record(redisUp ? 1 : 0) }
+        if let oldestSigningKeyAge { gauge(keyAge, "identityd_signing_key_age_seconds").record(oldestSigningKeyAge) }
+    }
+
+    private func gauge(_ slot: borrowing Mutex<Gauge?>, _ label: String) -> Gauge {
+        slot.withLock { gauge in
+            if let gauge { return gauge }
+            let made = Gauge(label: label)
+            gauge = made
+            return made
+        }
     }
 
     // MARK: -

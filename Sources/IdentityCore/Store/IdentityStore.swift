@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything identityd persists, on one backend.
 public protocol IdentityStore: TenantStore, KeyStore, ClientStore, UserStore, SessionStore, RevocationStore, EventStore, SettingsStore,
-    AuthorizationCodeStore, BrowserSessionStore, ConsentStore {
+    AuthorizationCodeStore, BrowserSessionStore, ConsentStore, WebhookOutboxStore {
     /// Brings the schema up to date; safe to call on every start.
     func migrate() async throws
     /// Succeeds when the backend answers.

@@ -9,6 +9,9 @@ public protocol SessionStore: Sendable {
     func session(tenantID: String, id: String) async throws -> Session?
     /// The user's sessions that are `active` and not past their expiry at `now`, newest first.
     func liveSessions(tenantID: String, userID: String, now: Date) async throws -> [Session]
+    /// Up to `limit` of the tenant's sessions that are `active` and not past their expiry at `now`, oldest
+    /// first (the operator's bulk revocations page through them).
+    func liveSessions(tenantID: String, now: Date, limit: Int) async throws -> [Session]
     /// The refresh token with that lookup key in that tenant, with its session; nil when unknown.
     func refreshToken(tenantID: String, lookupKey: String) async throws -> (RefreshTokenRecord, Session)?
     /// Applies `write` in one transaction (or one statement): if the presented token is in `expectedState`

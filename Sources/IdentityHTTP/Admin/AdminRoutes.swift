@@ -27,6 +27,7 @@ struct AdminRoutes: Sendable {
             return Responses.empty(status: .noContent)
         }
         v1.post("tenants/:t/admin-key/rotate") { _, c in try ok(await admin.rotateAdminKey(tenant(c), by: c.caller)) }
+        v1.post("tenants/:t/alerts/secret") { _, c in try created(await admin.rotateAlertSecret(tenant(c), by: c.caller)) }
         v1.get("tenants/:t/policy") { _, c in try ok(await admin.policy(tenant(c), by: c.caller)) }
         v1.put("tenants/:t/policy") { r, c in try ok(await admin.replacePolicy(tenant(c), try await body(r), by: c.caller)) }
         v1.get("tenants/:t/keys") { _, c in try ok(await admin.keys(tenant(c), by: c.caller)) }
@@ -54,6 +55,7 @@ struct AdminRoutes: Sendable {
             return Responses.empty(status: .noContent)
         }
         v1.post("tenants/:t/users/:id/totp") { _, c in try created(await admin.enrollTOTP(tenant(c), id(c), by: c.caller)) }
+        v1.post("tenants/:t/sessions/revoke") { r, c in try ok(await admin.revokeSessionsInBulk(tenant(c), try await body(r), by: c.caller)) }
         v1.get("tenants/:t/users/:id/sessions") { _, c in try ok(await admin.sessions(tenant(c), user: id(c), by: c.caller)) }
         v1.delete("tenants/:t/users/:id/sessions") { _, c in try ok(await admin.revokeSessions(tenant(c), user: id(c), by: c.caller)) }
         v1.delete("tenants/:t/sessions/:id") { _, c in try ok(await admin.revokeSession(tenant(c), sid: id(c), by: c.caller)) }

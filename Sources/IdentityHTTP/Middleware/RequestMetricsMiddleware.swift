@@ -5,7 +5,7 @@ import Synchronization
 
 /// `identityd_http_requests_total{route, method, status}` and `identityd_http_request_duration_seconds{route,
 /// method}` for every request, the route as its pattern (`/t/{tenant}/oauth/token`, never the tenant or an
-/// id), `unmatched` for a path no route has. Outermost, so that it sees the status the client gets, after
+/// id; Hummingbird names a path no route has `NotFound`). Outermost, so that it sees the status the client gets, after
 /// the error renderers (as Hummingbird's `MetricsMiddleware`, with identityd's names).
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private final class Cache: Sendable {
