@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IdentityCore
+import SQLiteStore
 import Yams
 
 /// `identityd migrate`: brings the store's schema up to date and exits.
@@ -14,6 +15,31 @@ struct Migrate: AsyncParsableCommand {
         let store = try await Bootstrap.openStore(configuration, logger: logger)
         try await store.close()
         print("schema up to date")
+    }
+}
+
+/// `identityd backup FILE`: a consistent copy of the SQLite store, taken while the server runs.
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the SQLite store to FILE (online: the server may keep running). PostgreSQL: use pg_dump (docs/operations.md).")
+    @OptionGroup var options: ConfigurationOptions
+    @Argument(help: "The new file to write.") var file: String
+
+    func run() async throws {
+        let configuration = try options.resolve()
+        guard configuration.sqlitePath != nil else {
+            throw ValidationError("identityd backup copies a SQLite store; for PostgreSQL use pg_dump (docs/operations.md, Backups)")
+        }
+        let logger = Bootstrap.logger(configuration)
+        let store = try await Bootstrap.openStore(configuration, logger: logger)
+        do {
+            try await (store as! SQLiteStore).backup(to: file)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+        print("backed up to \(file)")
     }
 }
 

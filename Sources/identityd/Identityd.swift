@@ -10,6 +10,6 @@ struct Identityd: AsyncParsableCommand {
             Every option has an IDENTITY_* environment variable (shown in brackets); a flag wins over its variable.
             With no options, `serve` keeps its data in ./data (SQLite) and listens on 127.0.0.1:8080.
             """,
-        subcommands: [Serve.self, Migrate.self, Tenants.self, Keys.self, Purge.self],
+        subcommands: [Serve.self, Migrate.self, Tenants.self, Keys.self, Purge.self, Backup.self],
         defaultSubcommand: Serve.self)
 }

@@ -67,6 +67,21 @@ final class SQLiteHandle: @unchecked Sendable {
     /// Whether a transaction is open (SQLite ends one by itself after some errors).
     var inTransaction: Bool { sqlite_nio_sqlite3_get_autocommit(db) == 0 }
 
+    /// Copies this connection's database into `destination` with SQLite's online backup API, in one step: one
+    /// read transaction, so the copy is one consistent moment while writers go on (WAL lets them).
+    func backup(into destination: SQLiteHandle) throws {
+        guard let backup = sqlite_nio_sqlite3_backup_init(destination.db, "main", db, "main") else {
+            throw SQLiteFailure(code: sqlite_nio_sqlite3_errcode(destination.db), message: String(cString: sqlite_nio_sqlite3_errmsg(destination.db)))
+        }
+        var status = SQLITE_OK
+        repeat {
+            status = sqlite_nio_sqlite3_backup_step(backup, -1)
+            if status == SQLITE_BUSY || status == SQLITE_LOCKED { sqlite_nio_sqlite3_sleep(20) }
+        } while status == SQLITE_OK || status == SQLITE_BUSY || status == SQLITE_LOCKED
+        let finished = sqlite_nio_sqlite3_backup_finish(backup)
+        guard status == SQLITE_DONE, finished == SQLITE_OK else { throw failure(status == SQLITE_DONE ? finished : status) }
+    }
+
     /// Runs SQL without keeping a prepared statement (schema changes, pragmas): several statements allowed.
     func execute(_ sql: String) throws {
         let status = sqlite_nio_sqlite3_exec(db, sql, nil, nil, nil)

@@ -32,6 +32,18 @@ public final class SQLiteStore: IdentityStore {
 
     public func ping() async throws { _ = try await read("SELECT 1", []) }
 
+    /// A consistent copy of the whole database at `path` (a new file), taken with SQLite's online backup API
+    /// from a reader while the server goes on writing. The copy is a complete database a server can open.
+    public func backup(to path: String) async throws {
+        guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.unavailable("backup: \(path) exists; give a new file") }
+        try await Self.reportingOutages {
+            try database.read { source in
+                let destination = try SQLiteHandle(path: path)
+                try source.backup(into: destination)
+            }
+        }
+    }
+
     /// Runs `body` as one transaction on the writer (a savepoint in the next group commit): all of it is
     /// written, or none of it if it throws.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> T {
