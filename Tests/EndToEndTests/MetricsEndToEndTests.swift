@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `/metrics` on the management listener of the real binary: scraped before and after a rotation, a grace
 /// retry, a reuse and a rate-limited request, the matching samples moved; the public port has no `/metrics`;
@@ -125,6 +128,26 @@ import Testing
         #expect(value(samples, "identityd_security_alerts_total", ["rule": "reuse_detected"]) == 1)
         #expect(value(samples, "identityd_security_alerts_total", ["rule": "refresh_spike"]) == 1)
         _ = await server.stop()
+    }
+
+    /// A management port another process holds stops the start, naming the cause: the node must not serve
+    /// without the listener its operator configured (and must not hang on the way out: it once did, the alert
+    /// monitor's loop spinning through cancellation).
+    @Test func aTakenManagementPortStopsTheStart() async throws {
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) } }
+        _ = listen(holder, 1)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
+        let taken = Int(UInt16(bigEndian: address.sin_port))
+        let server = try ServerProcess(environment: ["IDENTITY_METRICS_PORT": "\(taken)"])
+        let status = await server.waitForExit()
+        #expect(status != nil && status != 0, "the node kept running, or hung stopping: \(server.log.suffix(500))")
+        #expect(server.log.contains("Address already in use"), "\(server.log.suffix(500))")
     }
 
     @Test func theTenantLabelOnlyWhenAskedForAndPortZeroTurnsTheListenerOff() async throws {

@@ -83,8 +83,9 @@ public final class AlertMonitor: Sendable {
     }
 
     /// Evaluates what `observe` hands over and queues the webhooks of alerts, every `interval`, until
-    /// `finish()` (what is pending then is still done).
+    /// `finish()` or cancellation (what is pending then is still done, once).
     public func run(interval: Duration = .milliseconds(50)) async {
+        var stopping = false
         while true {
             let (batch, finished) = pending.withLock { pending in
                 defer { pending.work.removeAll(keepingCapacity: true) }
@@ -96,8 +97,9 @@ public final class AlertMonitor: Sendable {
                 case .enqueue(let delivery): await enqueue(delivery)
                 }
             }
-            if finished { return }
-            try? await Task.sleep(for: interval)
+            if finished || stopping { return }
+            // Cancelled (the service group is stopping after a failure): one more round for what is pending.
+            do { try await Task.sleep(for: interval) } catch { stopping = true }
         }
     }
 
