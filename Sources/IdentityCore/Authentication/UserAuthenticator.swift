@@ -52,9 +52,7 @@ public struct UserAuthenticator: Sendable {
         let tenantID = attempt.tenant.tenant.id, limits = attempt.tenant.policy.rateLimit, address = attempt.origin.limitKey
         guard username.utf8.count <= Self.maxUsername else { throw OAuthError.invalidRequest(description: "username is too long") }
         let secret = LoginThrottle.Secret.password(username: username)
-        try await audit.metrics.countingRateLimits(tenantID: tenantID) {
-            try await throttle.admit(secret, tenantID: tenantID, address: address, policy: limits)
-        }
+        try await throttle.admit(secret, tenantID: tenantID, address: address, policy: limits)
         let user = try await store.user(tenantID: tenantID, username: username)
         let matches = try await hasher.verify(password, against: user?.passwordHash ?? hasher.decoyHash, tenant: tenantID)
         guard let user, matches else {
@@ -73,9 +71,7 @@ public struct UserAuthenticator: Sendable {
     public func verifyOTP(_ otp: String, of user: User, _ attempt: Attempt) async throws {
         let tenantID = attempt.tenant.tenant.id, limits = attempt.tenant.policy.rateLimit
         guard let sealed = user.sealedTOTPSecret else { throw failed("otp_not_enrolled", user: user.id, attempt) }
-        try await audit.metrics.countingRateLimits(tenantID: tenantID) {
-            try await throttle.admitOTP(tenantID: tenantID, userID: user.id, policy: limits)
-        }
+        try await throttle.admitOTP(tenantID: tenantID, userID: user.id, policy: limits)
         let seed = try box.open(sealed, context: SealContext.totp(tenantID: tenantID, userID: user.id))
         guard let step = TOTP(secret: seed).matchingStep(otp, at: clock.now()) else {
             throw failed("wrong_otp", user: user.id, attempt)

@@ -20,12 +20,10 @@ public struct ClientGate: Sendable {
     public func admit(tenantID: String, credentials: ClientCredentials?, origin: RequestOrigin) async throws -> (TenantContext, Client) {
         let context = try await activeTenant(tenantID)
         let limits = context.policy.rateLimit
-        return try await audit.metrics.countingRateLimits(tenantID: tenantID) {
-            try await limiter.count(.ip(origin.limitKey), policy: limits, tenantID: tenantID)
-            let client = try await authenticator.authenticate(credentials, in: context, origin: origin)
-            try await limiter.count(.client(client.id), policy: limits, tenantID: tenantID)
-            return (context, client)
-        }
+        try await limiter.count(.ip(origin.limitKey), policy: limits, tenantID: tenantID)
+        let client = try await authenticator.authenticate(credentials, in: context, origin: origin)
+        try await limiter.count(.client(client.id), policy: limits, tenantID: tenantID)
+        return (context, client)
     }
 
     /// The context of an active tenant, once the audit log has room for the events the request may record

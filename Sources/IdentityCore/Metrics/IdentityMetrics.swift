@@ -67,16 +67,6 @@ public final class IdentityMetrics: Sendable {
         count("identityd_rate_limited_total", ["limit": word(reason)], tenant: tenantID)
     }
 
-    /// Runs `body`, counting a refusal by a rate limit or lockout on the way out.
-    public func countingRateLimits<T>(tenantID: String, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch OAuthError.rateLimited(let retryAfter, let reason) {
-            rateLimited(reason, tenantID: tenantID)
-            throw OAuthError.rateLimited(retryAfter: retryAfter, reason: reason)
-        }
-    }
-
     /// An observation the alert monitor had no room for (it evaluates more slowly than refreshes arrive).
     public func alertObservationDropped() {
         count("identityd_alert_observations_dropped_total", [:], tenant: nil)

@@ -18,8 +18,13 @@ import Foundation
 /// Names are hashed in keys (a key's length does not depend on what a client sends).
 public struct LoginThrottle: Sendable {
     let counters: any RateLimitCounters
+    /// Counts each refusal (`identityd_rate_limited_total`).
+    let metrics: IdentityMetrics
 
-    public init(counters: any RateLimitCounters) { self.counters = counters }
+    public init(counters: any RateLimitCounters, metrics: IdentityMetrics = IdentityMetrics()) {
+        self.counters = counters
+        self.metrics = metrics
+    }
 
     /// What is being guessed.
     enum Secret {
@@ -38,10 +43,14 @@ public struct LoginThrottle: Sendable {
     /// username is locked out everywhere; a password attempt is counted here and refused past the limit.
     func admit(_ secret: Secret, tenantID: String, address: String?, policy: RateLimitPolicy) async throws {
         guard policy.failedLoginsPerUser > 0 else { return }
-        if let remaining = try? await counters.lockRemaining(Self.key("ll", tenantID, secret.name, address)) { throw Self.lockedOut(remaining) }
+        if let remaining = try? await counters.lockRemaining(Self.key("ll", tenantID, secret.name, address)) {
+            throw lockedOut(remaining, tenantID: tenantID)
+        }
         guard case .password = secret else { return }
-        if let remaining = try? await counters.lockRemaining(Self.key("lu", tenantID, secret.name, nil)) { throw Self.lockedOut(remaining) }
-        if let seconds = await count(secret, tenantID: tenantID, address: address, policy: policy) { throw Self.lockedOut(.seconds(seconds)) }
+        if let remaining = try? await counters.lockRemaining(Self.key("lu", tenantID, secret.name, nil)) { throw lockedOut(remaining, tenantID: tenantID) }
+        if let seconds = await count(secret, tenantID: tenantID, address: address, policy: policy) {
+            throw lockedOut(.seconds(seconds), tenantID: tenantID)
+        }
     }
 
     /// After a wrong password: counts it against the username from every address. After a wrong client
@@ -82,6 +91,7 @@ public struct LoginThrottle: Sendable {
         guard policy.failedLoginsPerUser > 0,
               let attempts = try? await counters.increment(Self.key("lo", tenantID, userID, nil), window: .seconds(policy.failedLoginWindow)),
               attempts.count > policy.failedLoginsPerUser else { return }
+        metrics.rateLimited("otp_locked_out", tenantID: tenantID)
         throw OAuthError.rateLimited(retryAfter: attempts.resetsIn.wholeSecondsRoundedUp, reason: "otp_locked_out")
     }
 
@@ -95,7 +105,8 @@ public struct LoginThrottle: Sendable {
         address.map { "\(kind):\(tenantID):\(name):\($0)" } ?? "\(kind):\(tenantID):\(name)"
     }
 
-    private static func lockedOut(_ remaining: Duration) -> OAuthError {
-        .rateLimited(retryAfter: remaining.wholeSecondsRoundedUp, reason: "login_locked_out")
+    private func lockedOut(_ remaining: Duration, tenantID: String) -> OAuthError {
+        metrics.rateLimited("login_locked_out", tenantID: tenantID)
+        return .rateLimited(retryAfter: remaining.wholeSecondsRoundedUp, reason: "login_locked_out")
     }
 }

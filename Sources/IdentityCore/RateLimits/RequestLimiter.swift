@@ -5,8 +5,13 @@ import Foundation
 /// client's budget). Counted per node without Redis, across nodes with it.
 public struct RequestLimiter: Sendable {
     let counters: any RateLimitCounters
+    /// Counts each refusal (`identityd_rate_limited_total`).
+    let metrics: IdentityMetrics
 
-    public init(counters: any RateLimitCounters) { self.counters = counters }
+    public init(counters: any RateLimitCounters, metrics: IdentityMetrics = IdentityMetrics()) {
+        self.counters = counters
+        self.metrics = metrics
+    }
 
     /// What a count is keyed by.
     public enum Subject: Sendable {
@@ -29,6 +34,7 @@ public struct RequestLimiter: Sendable {
         let count = try? await counters.increment(key, window: .seconds(policy.window))
         if let count, count.count > limit {
             let kind = if case .ip = subject { "ip" } else { "client" }
+            metrics.rateLimited("\(kind)_rate_limit", tenantID: tenantID)
             throw OAuthError.rateLimited(retryAfter: count.resetsIn.wholeSecondsRoundedUp, reason: "\(kind)_rate_limit")
         }
     }
