@@ -10,9 +10,7 @@ import Testing
         let server = try ServerProcess()
         try await server.waitUntilReady()
         let w = Walkthrough(server)
-        let key = try await w.createTenant("acme", policy: #"{"refresh_reuse_grace": 0}"#)
-        let web = ("web", try await w.createClient("acme", id: "web", key: key))
-        _ = try await w.createUser("acme", username: "alice", password: "correct horse battery", key: key)
+        let (_, web) = try await w.acmeWithAlice(policy: #"{"refresh_reuse_grace": 0}"#)
         func refresh(_ token: String, on w: Walkthrough) async throws -> HTTP.Response {
             try await w.oauth("acme", "token", client: web, [("grant_type", "refresh_token"), ("refresh_token", token)])
         }

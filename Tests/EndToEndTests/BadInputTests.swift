@@ -170,9 +170,7 @@ import Testing
         let server = try ServerProcess()
         try await server.waitUntilReady()
         let w = Walkthrough(server)
-        let key = try await w.createTenant("acme", policy: #"{"refresh_reuse_grace": 0}"#)
-        let web = ("web", try await w.createClient("acme", id: "web", key: key))
-        _ = try await w.createUser("acme", username: "alice", password: "correct horse battery", key: key)
+        let (key, web) = try await w.acmeWithAlice(policy: #"{"refresh_reuse_grace": 0}"#)
         let login = try await w.oauth("acme", "token", client: web, [("grant_type", "password"), ("username", "alice"), ("password", "correct horse battery")])
         let refresh = try #require(login["refresh_token"])
         for resource in ["/api", "not a uri", "https://api.test/#fragment"] {

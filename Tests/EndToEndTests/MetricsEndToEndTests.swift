@@ -37,9 +37,7 @@ import Glibc
         let server = try ServerProcess()
         try await server.waitUntilReady()
         let w = Walkthrough(server)
-        let key = try await w.createTenant("acme", policy: #"{"refresh_reuse_grace": 30}"#)
-        let web = ("web", try await w.createClient("acme", id: "web", key: key))
-        _ = try await w.createUser("acme", username: "alice", password: "correct horse battery", key: key)
+        let (_, web) = try await w.acmeWithAlice(policy: #"{"refresh_reuse_grace": 30}"#)
         let tinyKey = try await w.createTenant("tiny", policy: #"{"rate_limit": {"token_requests_per_client": 1}}"#)
         let tiny = ("app", try await w.createClient("tiny", id: "app", key: tinyKey))
 
@@ -99,10 +97,8 @@ import Glibc
         let server = try ServerProcess()
         try await server.waitUntilReady()
         let w = Walkthrough(server)
-        let key = try await w.createTenant("acme", policy: #"{"refresh_reuse_grace": 0, "reuse_response": "user", "#
+        let (key, web) = try await w.acmeWithAlice(policy: #"{"refresh_reuse_grace": 0, "reuse_response": "user", "#
             + #""alerts": {"refresh_spike": {"max_refreshes": 2, "window": 60}}}"#)
-        let web = ("web", try await w.createClient("acme", id: "web", key: key))
-        _ = try await w.createUser("acme", username: "alice", password: "correct horse battery", key: key)
         func login() async throws -> String {
             try #require(try await w.oauth("acme", "token", client: web, [("grant_type", "password"), ("username", "alice"),
                                                                           ("password", "correct horse battery")])["refresh_token"])

@@ -13,9 +13,7 @@ import Glibc
 
     func tenant(_ server: ServerProcess, policy: String = "{}") async throws -> (w: Walkthrough, key: String, web: (String, String)) {
         let w = Walkthrough(server)
-        let key = try await w.createTenant("acme", policy: policy)
-        let web = ("web", try await w.createClient("acme", id: "web", key: key))
-        _ = try await w.createUser("acme", username: "alice", password: "correct horse battery", key: key)
+        let (key, web) = try await w.acmeWithAlice(policy: policy)
         return (w, key, web)
     }
 

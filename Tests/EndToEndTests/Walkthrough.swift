@@ -31,6 +31,15 @@ final class Walkthrough: @unchecked Sendable {
         return response
     }
 
+    /// What most tests start from: tenant `acme` with `policy`, its confidential client `web` and the user
+    /// alice ("correct horse battery"). Returns the tenant's admin key and the client's credentials.
+    func acmeWithAlice(policy: String = "{}") async throws -> (key: String, web: (String, String)) {
+        let key = try await createTenant("acme", policy: policy)
+        let web = ("web", try await createClient("acme", id: "web", key: key))
+        _ = try await createUser("acme", username: "alice", password: "correct horse battery", key: key)
+        return (key, web)
+    }
+
     /// Creates a tenant and returns its admin key.
     func createTenant(_ id: String, policy: String = "{}") async throws -> String {
         let response = try await admin("POST", "/tenants", json: #"{"id": "\#(id)", "name": "Tenant \#(id)", "policy": \#(policy)}"#)

@@ -60,6 +60,17 @@ def wait_until_healthy(base, process, describe, seconds=20):
     raise AssertionError(f"did not come up: {describe()}")
 
 
+def end(process, timeout=15):
+    """Stops a server process: SIGTERM, SIGKILL when it outlasts `timeout` seconds, then reaps it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class Server:
     """One identityd process (`identityd serve`) on a free port with its own data directory."""
 
@@ -109,13 +120,7 @@ class Server:
             return f.read().strip()
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end(self.process)
         self.log.close()
         shutil.rmtree(self.data, ignore_errors=True)
 
@@ -144,12 +149,7 @@ class Nginx:
             return f.read().splitlines()
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end(self.process, timeout=10)
         shutil.rmtree(self.prefix, ignore_errors=True)
 
 
